@@ -1,0 +1,60 @@
+// swift-tools-version: 6.1
+import PackageDescription
+
+let package = Package(
+    name: "SwiftSM",
+    platforms: [.macOS(.v15)],
+    products: [
+        .executable(name: "swiftsm", targets: ["swiftsm"]),
+        .library(name: "SwiftSMKit", targets: ["IBWire", "IBTransport", "IBCapture", "FabricModel", "FabricSimulator", "Discovery"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
+        .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
+        .package(url: "https://github.com/apple/swift-collections", from: "1.6.0"),
+    ],
+    targets: [
+        // The C boundary: libibmad (field tables) and libibumad (the MAD device), through pkg-config.
+        .systemLibrary(name: "CIBMad", pkgConfig: "libibmad", providers: [.apt(["libibmad-dev"])]),
+        .systemLibrary(name: "CIBUmad", pkgConfig: "libibumad", providers: [.apt(["libibumad-dev"])]),
+
+        // Typed MAD/SMP values and their codecs.
+        .target(name: "IBWire", dependencies: ["CIBMad"]),
+        // Sending SMPs: the MADTransport protocol, the windowed SMP client, libibumad and the recorder.
+        .target(name: "IBTransport", dependencies: [
+            "IBWire", "IBCapture", "CIBUmad",
+            .product(name: "Logging", package: "swift-log"),
+            .product(name: "DequeModule", package: "swift-collections"),
+        ]),
+        // pcap/ERF capture files of MAD exchanges.
+        .target(name: "IBCapture", dependencies: ["IBWire"]),
+        // The fabric model, topology files (ibnetdiscover/ibsim format), JSON/DOT output, generators.
+        .target(name: "FabricModel", dependencies: ["IBWire"]),
+        // An in-process fabric that answers SMPs like real subnet management agents.
+        .target(name: "FabricSimulator", dependencies: [
+            "IBWire", "IBTransport", "IBCapture", "FabricModel",
+            .product(name: "DequeModule", package: "swift-collections"),
+        ]),
+        // Directed-route sweep that turns a live (or simulated) fabric into a FabricModel.
+        .target(name: "Discovery", dependencies: [
+            "IBWire", "IBTransport", "FabricModel",
+            .product(name: "Logging", package: "swift-log"),
+            .product(name: "DequeModule", package: "swift-collections"),
+        ]),
+        .executableTarget(name: "swiftsm", dependencies: [
+            "IBWire", "IBTransport", "IBCapture", "FabricModel", "FabricSimulator", "Discovery",
+            .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            .product(name: "Logging", package: "swift-log"),
+        ]),
+
+        .target(name: "TestSupport", dependencies: ["IBWire", "IBTransport", "FabricModel", "FabricSimulator", "Discovery"], path: "Tests/TestSupport"),
+        .testTarget(name: "IBWireTests", dependencies: ["IBWire", "TestSupport"], resources: [.copy("Fixtures")]),
+        .testTarget(name: "IBTransportTests", dependencies: ["IBTransport", "TestSupport"]),
+        .testTarget(name: "IBCaptureTests", dependencies: ["IBCapture", "TestSupport"]),
+        .testTarget(name: "FabricModelTests", dependencies: ["FabricModel", "TestSupport"]),
+        .testTarget(name: "FabricSimulatorTests", dependencies: ["FabricSimulator", "TestSupport"]),
+        .testTarget(name: "DiscoveryTests", dependencies: ["Discovery", "FabricSimulator", "TestSupport"]),
+        .testTarget(name: "IntegrationTests", dependencies: ["FabricModel", "TestSupport"]),
+    ],
+    swiftLanguageModes: [.v6]
+)
