@@ -1,0 +1,38 @@
+import IBWire
+
+/// Something that carries SMPs to a fabric and brings back their responses: a real or ibsim-simulated
+/// port through libibumad, the in-process simulator, or a recorder wrapped around either.
+///
+/// A transport only moves MADs. Windows, retries, transaction IDs and status checks live in `SMPClient`,
+/// so every transport gets the same behaviour.
+public protocol MADTransport: Sendable {
+    /// Sends `request` and waits for the response with the same transaction ID, class and attribute.
+    /// Throws `.timeout` when none arrives within `timeout` (or the fabric reports the MAD undeliverable).
+    func exchange(_ request: SMP, timeout: Duration) async throws(TransportError) -> SMP
+
+    /// Releases the port. Exchanges after this fail with `.closed`.
+    func close() async
+}
+
+/// Why an exchange with the fabric failed.
+public enum TransportError: Error, Equatable, Sendable, CustomStringConvertible {
+    /// No response in time, or the MAD could not be delivered.
+    case timeout
+    /// No usable CA/port, or it could not be opened.
+    case noPort(String)
+    /// The device refused the send.
+    case sendFailed(String)
+    /// A response arrived that cannot be decoded.
+    case malformedResponse(WireError)
+    case closed
+
+    public var description: String {
+        switch self {
+        case .timeout: "timed out"
+        case .noPort(let why): why
+        case .sendFailed(let why): "send failed: \(why)"
+        case .malformedResponse(let error): "malformed response: \(error)"
+        case .closed: "transport closed"
+        }
+    }
+}

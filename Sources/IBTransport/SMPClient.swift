@@ -1,0 +1,116 @@
+import IBWire
+import Logging
+import Synchronization
+
+/// How an `SMPClient` paces and retries SMPs.
+public struct SMPClientOptions: Sendable {
+    /// SMPs in flight in total (umad2sim deadlocks with several hundred; keep it at 64 or below there).
+    public var maxOutstanding: Int
+    /// SMPs in flight to one destination node.
+    public var maxPerDestination: Int
+    /// How long to wait for the first attempt's response; doubled on each retry.
+    public var timeout: Duration
+    /// Further attempts after a timeout.
+    public var retries: Int
+
+    public init(maxOutstanding: Int = 16, maxPerDestination: Int = 2, timeout: Duration = .milliseconds(200), retries: Int = 3) {
+        self.maxOutstanding = maxOutstanding
+        self.maxPerDestination = maxPerDestination
+        self.timeout = timeout
+        self.retries = retries
+    }
+}
+
+/// Sends SMPs over any transport with the SM's rules: fresh transaction IDs, the two outstanding windows,
+/// retries with a growing timeout, and non-success statuses turned into typed errors. Safe to call from
+/// many tasks at once; that is how callers keep the window full.
+public final class SMPClient: Sendable {
+    public let transport: any MADTransport
+    public let options: SMPClientOptions
+    let logger: Logger
+    private let window: SendWindow
+    private let nextTransactionID = Atomic<UInt64>(0x1000)
+    private let counters = Mutex(SMPStatistics())
+
+    public init(transport: any MADTransport, options: SMPClientOptions = SMPClientOptions(), logger: Logger = Logger(label: "swiftsm.smp")) {
+        self.transport = transport
+        self.options = options
+        self.logger = logger
+        self.window = SendWindow(maxTotal: options.maxOutstanding, maxPerDestination: options.maxPerDestination)
+    }
+
+    /// What was sent so far, by method and attribute, with timeouts and errors.
+    public var statistics: SMPStatistics { counters.withLock { $0 } }
+
+    /// Sends one SMP and returns its successful response.
+    public func send(_ request: SMP) async throws(SMPError) -> SMP {
+        let destination: DestinationKey
+        switch request.addressing {
+        case .directed(let header):
+            destination = DestinationKey(route: Array(header.initialPath[1..<(1 + Int(header.hopCount))]), lid: 0)
+        case .lidRouted(let lid): destination = DestinationKey(route: [], lid: lid.rawValue)
+        }
+        await window.acquire(destination)
+        defer { window.release(destination) }
+
+        var request = request
+        var timeout = options.timeout
+        var attempt = 0
+        while true {
+            attempt += 1
+            request.transactionID = nextTransactionID.wrappingAdd(1, ordering: .relaxed).newValue
+            counters.withLock { $0.countSent(request) }
+            let response: SMP
+            do {
+                response = try await transport.exchange(request, timeout: timeout)
+            } catch .timeout {
+                counters.withLock { $0.timeouts += 1 }
+                guard attempt <= options.retries else {
+                    throw .noResponse(attribute: request.attribute, target: SMPTarget(request), attempts: attempt)
+                }
+                logger.debug("retrying \(request.attribute) to \(SMPTarget(request)) (attempt \(attempt + 1))")
+                timeout = timeout * 2
+                continue
+            } catch {
+                throw .transport(error)
+            }
+            guard response.status.isOK else {
+                counters.withLock { $0.errorStatuses += 1 }
+                throw .status(response.status, attribute: request.attribute, target: SMPTarget(request))
+            }
+            return response
+        }
+    }
+
+    /// Reads attribute `A` along a directed route.
+    public func get<A: SMPAttribute>(_ type: A.Type, modifier: UInt32 = 0, route: DirectedRoute) async throws(SMPError) -> A {
+        try await send(.get(A.attributeID, modifier: modifier, route: route)).decode(A.self)
+    }
+
+    /// Writes attribute `value` along a directed route and returns what the agent answered.
+    @discardableResult
+    public func set<A: SMPAttribute>(_ value: A, modifier: UInt32 = 0, route: DirectedRoute) async throws(SMPError) -> A {
+        try await send(.set(value, modifier: modifier, route: route)).decode(A.self)
+    }
+}
+
+/// Counts of SMPs by method and attribute, and of what went wrong.
+public struct SMPStatistics: Sendable, Equatable {
+    public struct Kind: Hashable, Sendable, Comparable, CustomStringConvertible {
+        public var method: MADMethod
+        public var attribute: AttributeID
+        public static func < (a: Kind, b: Kind) -> Bool {
+            (a.method.rawValue, a.attribute.rawValue) < (b.method.rawValue, b.attribute.rawValue)
+        }
+        public var description: String { "\(method)(\(attribute))" }
+    }
+
+    /// Every attempt sent, retries included.
+    public var sent: [Kind: Int] = [:]
+    public var timeouts = 0
+    public var errorStatuses = 0
+
+    public var totalSent: Int { sent.values.reduce(0, +) }
+
+    mutating func countSent(_ smp: SMP) { sent[Kind(method: smp.method, attribute: smp.attribute), default: 0] += 1 }
+}

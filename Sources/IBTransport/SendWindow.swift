@@ -1,0 +1,81 @@
+import DequeModule
+import Synchronization
+
+/// Where an SMP is headed, for the per-destination window: the path of a directed-route SMP or its LID.
+struct DestinationKey: Hashable, Sendable {
+    let route: [UInt8]
+    let lid: UInt16
+}
+
+/// Admission control for outstanding SMPs: at most `maxTotal` in flight, and at most `maxPerDestination`
+/// to any one destination, because a switch's agent serves SMPs one at a time and silently drops what
+/// overflows its small VL15 buffer. Waiters for busy destinations never block others: the total window
+/// is refilled from whichever destinations have room, in arrival order.
+final class SendWindow: Sendable {
+    private struct State {
+        var total = 0
+        var inFlight: [DestinationKey: Int] = [:]
+        var waiting: [DestinationKey: Deque<CheckedContinuation<Void, Never>>] = [:]
+        /// Destinations that have waiters and room of their own, in the order they became ready.
+        var ready: Deque<DestinationKey> = []
+        var isReady: Set<DestinationKey> = []
+    }
+
+    let maxTotal: Int
+    let maxPerDestination: Int
+    private let state = Mutex(State())
+
+    init(maxTotal: Int, maxPerDestination: Int) {
+        precondition(maxTotal >= 1 && maxPerDestination >= 1, "windows hold at least one SMP")
+        self.maxTotal = maxTotal
+        self.maxPerDestination = maxPerDestination
+    }
+
+    /// Waits until an SMP to `destination` may be sent.
+    func acquire(_ destination: DestinationKey) async {
+        await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
+            let admitted = state.withLock { state -> Bool in
+                let inFlight = state.inFlight[destination, default: 0]
+                if state.total < maxTotal, inFlight < maxPerDestination, state.ready.isEmpty,
+                   state.waiting[destination] == nil
+                {
+                    state.total += 1
+                    state.inFlight[destination] = inFlight + 1
+                    return true
+                }
+                state.waiting[destination, default: []].append(continuation)
+                if inFlight < maxPerDestination { Self.markReady(destination, in: &state) }
+                return false
+            }
+            if admitted { continuation.resume() }
+        }
+    }
+
+    /// Gives back the slot of a finished SMP to `destination` and admits whoever can go next.
+    func release(_ destination: DestinationKey) {
+        let admitted = state.withLock { state -> [CheckedContinuation<Void, Never>] in
+            state.total -= 1
+            let remaining = state.inFlight[destination, default: 1] - 1
+            state.inFlight[destination] = remaining == 0 ? nil : remaining
+            if state.waiting[destination] != nil { Self.markReady(destination, in: &state) }
+
+            var admitted: [CheckedContinuation<Void, Never>] = []
+            while state.total < maxTotal, let next = state.ready.popFirst() {
+                state.isReady.remove(next)
+                guard let continuation = state.waiting[next]?.popFirst() else { continue }
+                if state.waiting[next]?.isEmpty == true { state.waiting[next] = nil }
+                let inFlight = state.inFlight[next, default: 0] + 1
+                state.inFlight[next] = inFlight
+                state.total += 1
+                admitted.append(continuation)
+                if state.waiting[next] != nil, inFlight < maxPerDestination { Self.markReady(next, in: &state) }
+            }
+            return admitted
+        }
+        for continuation in admitted { continuation.resume() }
+    }
+
+    private static func markReady(_ destination: DestinationKey, in state: inout State) {
+        if state.isReady.insert(destination).inserted { state.ready.append(destination) }
+    }
+}
