@@ -1,0 +1,69 @@
+import FabricModel
+import IBTransport
+import IBWire
+import Logging
+
+/// A breadth-first directed-route sweep from the SM's own port. SMPs are issued as soon as what they
+/// depend on is known (a port's NodeInfo probe once its PortInfo says the link is up), so the client's
+/// window stays full; all answers are folded into the model on one task, in arrival order.
+public struct FabricDiscoverer: Sendable {
+    public let client: SMPClient
+    let logger: Logger
+
+    public init(client: SMPClient, logger: Logger = Logger(label: "swiftsm.discovery")) {
+        self.client = client
+        self.logger = logger
+    }
+
+    public func discover() async -> DiscoveryResult {
+        var sweep = DiscoverySweep()
+        await withTaskGroup(of: DiscoveryAnswer.self) { group in
+            let client = self.client
+            func ask(_ query: DiscoveryQuery) {
+                group.addTask { await query.run(on: client) }
+            }
+            ask(.nodeInfo(route: .local, via: nil))
+            for await answer in group {
+                for query in sweep.absorb(answer) { ask(query) }
+            }
+        }
+        logger.info("discovered \(sweep.fabric.nodes.count) nodes, \(sweep.fabric.links.count) links, \(sweep.problems.count) problems")
+        return DiscoveryResult(fabric: sweep.fabric, routes: sweep.routes, problems: sweep.problems)
+    }
+}
+
+/// One SMP the sweep wants answered.
+enum DiscoveryQuery: Sendable {
+    /// Who is at the end of `route`; `via` is the port it was probed through (nil for the SM's own node).
+    case nodeInfo(route: DirectedRoute, via: PortAddress?)
+    case nodeDescription(node: Int, route: DirectedRoute)
+    case switchInfo(node: Int, route: DirectedRoute)
+    case portInfo(node: Int, port: PortNumber, route: DirectedRoute)
+
+    func run(on client: SMPClient) async -> DiscoveryAnswer {
+        switch self {
+        case .nodeInfo(let route, let via):
+            .nodeInfo(route: route, via: via, await Self.result { () async throws(SMPError) in try await client.get(NodeInfo.self, route: route) })
+        case .nodeDescription(let node, let route):
+            .nodeDescription(node: node, await Self.result { () async throws(SMPError) in try await client.get(NodeDescription.self, route: route) })
+        case .switchInfo(let node, let route):
+            .switchInfo(node: node, await Self.result { () async throws(SMPError) in try await client.get(SwitchInfo.self, route: route) })
+        case .portInfo(let node, let port, let route):
+            .portInfo(node: node, port: port, await Self.result { () async throws(SMPError) in
+                try await client.get(PortInfo.self, modifier: UInt32(port.rawValue), route: route)
+            })
+        }
+    }
+
+    private static func result<T>(_ body: () async throws(SMPError) -> T) async -> Result<T, SMPError> {
+        do { return .success(try await body()) } catch { return .failure(error) }
+    }
+}
+
+/// One answer (or failure) coming back to the sweep.
+enum DiscoveryAnswer: Sendable {
+    case nodeInfo(route: DirectedRoute, via: PortAddress?, Result<NodeInfo, SMPError>)
+    case nodeDescription(node: Int, Result<NodeDescription, SMPError>)
+    case switchInfo(node: Int, Result<SwitchInfo, SMPError>)
+    case portInfo(node: Int, port: PortNumber, Result<PortInfo, SMPError>)
+}

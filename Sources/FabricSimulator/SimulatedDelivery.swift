@@ -1,0 +1,57 @@
+import FabricModel
+import IBWire
+
+/// The outcome of putting an SMP on the simulated wire.
+enum Delivery {
+    /// It reached an agent that will answer.
+    case arrived(Arrival)
+    /// A hop failed (absent or down port, unrouted LID): like ibsim, reported at once as a timeout.
+    case undeliverable
+    /// It reached an agent that never answers.
+    case unanswered(node: Int)
+}
+
+extension SimulatedFabric {
+    /// Forwards `request` from the SM's port to the agent it addresses.
+    func deliver(_ request: SMP) -> Delivery {
+        state.withLock { state in
+            let arrival: Arrival?
+            switch request.addressing {
+            case .directed(let header):
+                arrival = state.forwardDirected(header, from: attachment)
+            case .lidRouted(let lid):
+                let start = Arrival(node: attachment.node, port: attachment.port.index)
+                arrival = state.forwardLIDRouted(to: lid, from: start, leavingBy: attachment.port.index)
+            }
+            guard let arrival else { return .undeliverable }
+            return state.nodes[arrival.node].isDead ? .unanswered(node: arrival.node) : .arrived(arrival)
+        }
+    }
+
+    /// Lets the agent at `arrival` act on `request` and builds its response; nil when a LID-routed
+    /// response cannot find its way back to the SM's port.
+    func respond(to request: SMP, at arrival: Arrival) -> SMP? {
+        state.withLock { state in
+            let (status, payload) = state.answer(request, at: arrival)
+            var response = request
+            response.method = .getResponse
+            response.status = status
+            response.payload = payload
+            switch request.addressing {
+            case .directed(var header):
+                header.isReturning = true
+                header.returnPath = arrival.returnPath
+                header.hopPointer = header.hopCount
+                response.addressing = .directed(header)
+            case .lidRouted:
+                guard let smPort = state.nodes[attachment.node].port(attachment.port.index),
+                      let back = state.forwardLIDRouted(to: smPort.info.lid, from: arrival, leavingBy: arrival.port),
+                      back.node == attachment.node,
+                      let responder = state.nodes[arrival.node].port(state.nodes[arrival.node].type == .switch ? 0 : arrival.port)
+                else { return nil }
+                response.addressing = .lidRouted(responder.info.lid)
+            }
+            return response
+        }
+    }
+}

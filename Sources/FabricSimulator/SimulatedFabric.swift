@@ -1,0 +1,120 @@
+import FabricModel
+import IBWire
+import Synchronization
+
+/// The state of one simulated node: its attributes as its subnet management agent holds them.
+struct SimulatedNode {
+    var type: NodeType
+    var nodeInfo: NodeInfo
+    var nodeDescription: NodeDescription
+    /// Indexed by port number; port 0 exists on switches only.
+    var ports: [SimulatedPort?]
+    var switchInfo: SwitchInfo?
+    /// The linear forwarding table, grown as blocks are written (255 = unrouted).
+    var forwardingTable: [UInt8] = []
+    /// Does not answer at all (a hung agent), for fault tests.
+    var isDead = false
+
+    func port(_ number: Int) -> SimulatedPort? { number < ports.count ? ports[number] : nil }
+}
+
+struct SimulatedPort {
+    var guid: GUID
+    var info: PortInfo
+    var remote: PortAddress?
+}
+
+/// An in-process fabric of switches and CAs whose agents answer SMPs as real ones do: directed-route
+/// forwarding hop by hop, LID routing through the programmed forwarding tables, Get and Set of the
+/// subnet management attributes with the port state machine. The SM attaches at `attachment`.
+///
+/// All state sits behind one lock; `SimulatorTransport` adds timing and faults on top.
+public final class SimulatedFabric: Sendable {
+    struct State {
+        var nodes: [SimulatedNode]
+        var indexByGUID: [GUID: Int]
+        /// Peers of links taken down with `setLink`, so they can be brought back.
+        var unplugged: [PortAddress: PortAddress] = [:]
+    }
+
+    let state: Mutex<State>
+    /// Where the SM's port is: a CA port, or port 0 of a switch.
+    public let attachment: PortAddress
+
+    /// Builds a fabric from a model. Attributes the model carries (read from a real fabric) are used as
+    /// they are; the rest get the values ibsim gives a fresh fabric. `attachment` defaults to the first
+    /// node: port 0 of a switch, or a CA's first linked port.
+    public init(_ fabric: Fabric, attachment: PortAddress? = nil) throws(SimulatorError) {
+        guard !fabric.nodes.isEmpty else { throw .emptyFabric }
+        var nodes: [SimulatedNode] = []
+        var indexByGUID: [GUID: Int] = [:]
+        for (index, node) in fabric.nodes.enumerated() {
+            nodes.append(SimulatedNode(model: node))
+            indexByGUID[node.guid] = index
+        }
+        let chosen: PortAddress
+        if let attachment { chosen = attachment } else { chosen = try Self.defaultAttachment(fabric) }
+        guard chosen.node < nodes.count, nodes[chosen.node].port(chosen.port.index) != nil else {
+            throw .badAttachment("port \(chosen.port) of node \(chosen.node) does not exist")
+        }
+        self.attachment = chosen
+        self.state = Mutex(State(nodes: nodes, indexByGUID: indexByGUID))
+    }
+
+    private static func defaultAttachment(_ fabric: Fabric) throws(SimulatorError) -> PortAddress {
+        let first = fabric.nodes[0]
+        if first.type == .switch { return PortAddress(node: 0, port: .management) }
+        guard let port = first.knownPorts.first(where: { $0.remote != nil }) ?? first.knownPorts.first else {
+            throw .badAttachment("\"\(first.description)\" has no port to attach to")
+        }
+        return PortAddress(node: 0, port: port.number)
+    }
+
+    /// The node index of a GUID.
+    public func node(_ guid: GUID) -> Int? { state.withLock { $0.indexByGUID[guid] } }
+
+    /// Makes a node stop answering (or answer again).
+    public func setDead(_ node: Int, _ dead: Bool = true) { state.withLock { $0.nodes[node].isDead = dead } }
+
+    /// Takes the link at `port` down (both ends go to Down/Polling and lose their peer), or brings a
+    /// previously cabled link back up to Initialize.
+    public func setLink(_ port: PortAddress, up: Bool) {
+        state.withLock { state in
+            guard let remote = state.nodes[port.node].port(port.port.index)?.remote ?? state.unplugged[port] else { return }
+            for (end, peer) in [(port, remote), (remote, port)] {
+                guard var simulated = state.nodes[end.node].ports[end.port.index] else { continue }
+                simulated.info.physicalState = up ? .linkUp : .polling
+                simulated.info.state = up ? .initialize : .down
+                simulated.remote = up ? peer : nil
+                state.nodes[end.node].ports[end.port.index] = simulated
+                state.unplugged[end] = up ? nil : peer
+            }
+        }
+    }
+
+    /// A snapshot of one port's PortInfo, for tests.
+    public func portInfo(_ port: PortAddress) -> PortInfo? {
+        state.withLock { $0.nodes[port.node].port(port.port.index)?.info }
+    }
+
+    /// A snapshot of a switch's forwarding table entry for `lid` (255 when unrouted), for tests.
+    public func forwardingEntry(node: Int, lid: LID) -> PortNumber {
+        state.withLock { state in
+            let table = state.nodes[node].forwardingTable
+            return PortNumber(Int(lid.rawValue) < table.count ? table[Int(lid.rawValue)] : 255)
+        }
+    }
+}
+
+/// Why a simulated fabric could not be built.
+public enum SimulatorError: Error, Equatable, Sendable, CustomStringConvertible {
+    case emptyFabric
+    case badAttachment(String)
+
+    public var description: String {
+        switch self {
+        case .emptyFabric: "the fabric has no nodes"
+        case .badAttachment(let why): "cannot attach the SM: \(why)"
+        }
+    }
+}

@@ -1,0 +1,134 @@
+import FabricModel
+import IBTransport
+import IBWire
+import Synchronization
+
+/// Timing and fault knobs of the simulator.
+public struct SimulatorOptions: Sendable {
+    /// Chance that any SMP is silently lost.
+    public var dropProbability: Double
+    /// Time each agent takes to serve one SMP, one at a time (0: instant). About 255 us models a current switch.
+    public var serviceTime: Duration
+    /// SMPs an agent can hold while busy (its VL15 buffer); more are silently dropped. Used with a service time.
+    public var vl15Depth: Int
+    /// Seed of the loss generator, so that lossy runs repeat.
+    public var seed: UInt64
+
+    public init(dropProbability: Double = 0, serviceTime: Duration = .zero, vl15Depth: Int = 4, seed: UInt64 = 1) {
+        self.dropProbability = dropProbability
+        self.serviceTime = serviceTime
+        self.vl15Depth = vl15Depth
+        self.seed = seed
+    }
+}
+
+/// What the simulator did with the SMPs it was given.
+public struct SimulatorCounters: Sendable, Equatable {
+    public var answered = 0
+    /// Lost at random (`dropProbability`).
+    public var dropped = 0
+    /// Lost because an agent's VL15 buffer was full.
+    public var overflowed = 0
+    /// A hop of the route failed.
+    public var undeliverable = 0
+    /// Reached a node that does not answer, or a LID-routed response found no way back.
+    public var unanswered = 0
+}
+
+/// A `MADTransport` answered in-process by a `SimulatedFabric`.
+public final class SimulatorTransport: MADTransport {
+    public let fabric: SimulatedFabric
+    public let options: SimulatorOptions
+
+    private struct AgentQueues {
+        var busyUntil: [Int: ContinuousClock.Instant] = [:]
+        var queued: [Int: Int] = [:]
+        var random: SplitMix64
+        var counters = SimulatorCounters()
+        var closed = false
+    }
+    private let queues: Mutex<AgentQueues>
+
+    public init(fabric: SimulatedFabric, options: SimulatorOptions = SimulatorOptions()) {
+        self.fabric = fabric
+        self.options = options
+        self.queues = Mutex(AgentQueues(random: SplitMix64(seed: options.seed)))
+    }
+
+    public var counters: SimulatorCounters { queues.withLock { $0.counters } }
+
+    public func exchange(_ request: SMP, timeout: Duration) async throws(TransportError) -> SMP {
+        let lost = try queues.withLock { queues throws(TransportError) -> Bool in
+            guard !queues.closed else { throw .closed }
+            guard options.dropProbability > 0, queues.random.nextUnit() < options.dropProbability else { return false }
+            queues.counters.dropped += 1
+            return true
+        }
+        if lost { return try await timedOut(after: timeout) }
+
+        let arrival: Arrival
+        switch fabric.deliver(request) {
+        case .undeliverable:
+            queues.withLock { $0.counters.undeliverable += 1 }
+            throw .timeout
+        case .unanswered:
+            queues.withLock { $0.counters.unanswered += 1 }
+            return try await timedOut(after: timeout)
+        case .arrived(let reached):
+            arrival = reached
+        }
+        if options.serviceTime > .zero {
+            guard let done = admit(to: arrival.node) else { return try await timedOut(after: timeout) }
+            try? await Task.sleep(until: done, tolerance: .microseconds(20), clock: .continuous)
+            queues.withLock { $0.queued[arrival.node, default: 1] -= 1 }
+        }
+        guard let response = fabric.respond(to: request, at: arrival) else {
+            queues.withLock { $0.counters.unanswered += 1 }
+            return try await timedOut(after: timeout)
+        }
+        queues.withLock { $0.counters.answered += 1 }
+        return response
+    }
+
+    public func close() async { queues.withLock { $0.closed = true } }
+
+    /// Queues an SMP at a busy agent; nil when its VL15 buffer is full and the SMP is dropped.
+    private func admit(to node: Int) -> ContinuousClock.Instant? {
+        queues.withLock { queues in
+            let waiting = queues.queued[node, default: 0]
+            guard waiting < options.vl15Depth else {
+                queues.counters.overflowed += 1
+                return nil
+            }
+            let now = ContinuousClock.now
+            let start = max(now, queues.busyUntil[node] ?? now)
+            let done = start + options.serviceTime
+            queues.busyUntil[node] = done
+            queues.queued[node] = waiting + 1
+            return done
+        }
+    }
+
+    /// A lost SMP: the requester hears nothing until its timeout.
+    private func timedOut(after timeout: Duration) async throws(TransportError) -> SMP {
+        try? await Task.sleep(for: timeout)
+        throw .timeout
+    }
+}
+
+/// A small seeded generator, so that lossy simulations repeat exactly.
+struct SplitMix64 {
+    private var state: UInt64
+    init(seed: UInt64) { state = seed }
+
+    mutating func next() -> UInt64 {
+        state &+= 0x9E37_79B9_7F4A_7C15
+        var z = state
+        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
+        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
+        return z ^ (z >> 31)
+    }
+
+    /// A value in [0, 1).
+    mutating func nextUnit() -> Double { Double(next() >> 11) / Double(1 << 53) }
+}

@@ -1,0 +1,120 @@
+import FabricModel
+import IBWire
+
+/// What each node's subnet management agent does with an SMP that reached it.
+extension SimulatedFabric.State {
+    /// Answers `request` at `arrival`; returns the status and the response payload.
+    mutating func answer(_ request: SMP, at arrival: Arrival) -> (MADStatus, [UInt8]) {
+        let node = nodes[arrival.node]
+        let isGet = request.method == .get
+        guard isGet || request.method == .set else { return (.methodNotSupported, request.payload) }
+        switch request.attribute {
+        case .nodeInfo where isGet:
+            var info = node.nodeInfo
+            info.localPortNumber = PortNumber(UInt8(arrival.port))
+            if node.type != .switch, let port = node.port(arrival.port) { info.portGUID = port.guid }
+            return (.ok, info.bytes)
+        case .nodeDescription where isGet:
+            return (.ok, node.nodeDescription.bytes)
+        case .portInfo:
+            return portInfo(request, at: arrival)
+        case .switchInfo where node.type == .switch:
+            guard var info = node.switchInfo else { return (.methodAttributeNotSupported, request.payload) }
+            if !isGet {
+                let written = SwitchInfo(bytes: request.payload)
+                info.linearFDBTop = written.linearFDBTop
+                info.lifeTime = written.lifeTime
+                // PortStateChange is cleared by writing 1.
+                if written.portStateChange { info.portStateChange = false }
+                nodes[arrival.node].switchInfo = info
+            }
+            return (.ok, info.bytes)
+        case .linearForwardingTable where node.type == .switch:
+            return forwardingTableBlock(request, node: arrival.node)
+        default:
+            return (.methodAttributeNotSupported, request.payload)
+        }
+    }
+
+    private mutating func forwardingTableBlock(_ request: SMP, node index: Int) -> (MADStatus, [UInt8]) {
+        let capacity = nodes[index].switchInfo?.linearFDBCap ?? 0
+        let block = Int(request.attributeModifier)
+        let entries = LinearForwardingTableBlock.entriesPerBlock
+        guard block < capacity / entries else { return (.invalidAttributeValue, request.payload) }
+        let range = (block * entries)..<((block + 1) * entries)
+        if request.method == .set {
+            if nodes[index].forwardingTable.count < range.upperBound {
+                nodes[index].forwardingTable += [UInt8](repeating: 255, count: range.upperBound - nodes[index].forwardingTable.count)
+            }
+            let ports = LinearForwardingTableBlock(bytes: request.payload).ports.map(\.rawValue)
+            nodes[index].forwardingTable.replaceSubrange(range, with: ports)
+        }
+        let table = nodes[index].forwardingTable
+        let ports = range.map { PortNumber($0 < table.count ? table[$0] : 255) }
+        return (.ok, LinearForwardingTableBlock(ports: ports).bytes)
+    }
+
+    private mutating func portInfo(_ request: SMP, at arrival: Arrival) -> (MADStatus, [UInt8]) {
+        let node = nodes[arrival.node]
+        // On a CA, modifier 0 means the port the SMP came in on.
+        let number = node.type != .switch && request.attributeModifier == 0 ? arrival.port : Int(request.attributeModifier)
+        guard request.attributeModifier <= 255, let port = node.port(number) else { return (.invalidAttributeValue, request.payload) }
+        var status = MADStatus.ok
+        if request.method == .set {
+            status = setPortInfo(PortInfo(bytes: request.payload), node: arrival.node, port: number)
+        }
+        var info = nodes[arrival.node].ports[number]?.info ?? port.info
+        info.localPortNumber = PortNumber(UInt8(arrival.port))
+        return (status, info.bytes)
+    }
+
+    /// Applies a PortInfo Set with ibsim's rules: addresses are stored even when the state change is
+    /// refused; the state machine is INIT -> ARMED -> ACTIVE, ACTIVE only once the peer is ARMED or ACTIVE;
+    /// asking for the current state again, or any state on switch port 0, is refused (0x1C).
+    private mutating func setPortInfo(_ written: PortInfo, node: Int, port number: Int) -> MADStatus {
+        guard var port = nodes[node].ports[number] else { return .invalidAttributeValue }
+        let isSwitch = nodes[node].type == .switch
+        var info = port.info
+        if !isSwitch || number == 0 {
+            info.lid = written.lid
+            info.masterSMLID = written.masterSMLID
+            info.masterSMSL = written.masterSMSL
+            if !isSwitch || nodes[node].switchInfo?.enhancedPort0 == true { info.lmc = written.lmc }
+        }
+        info.mKey = written.mKey
+        info.gidPrefix = written.gidPrefix
+        info.mKeyLeasePeriod = written.mKeyLeasePeriod
+        info.mKeyProtectBits = written.mKeyProtectBits
+        info.subnetTimeout = written.subnetTimeout
+        info.clientReregister = written.clientReregister
+        if written.linkWidthEnabled != 0 { info.linkWidthEnabled = written.linkWidthEnabled }
+        if written.linkSpeedEnabled != 0 { info.linkSpeedEnabled = written.linkSpeedEnabled }
+
+        var status = MADStatus.ok
+        if written.neighborMTU != 0 {
+            if written.neighborMTU <= info.mtuCap { info.neighborMTU = written.neighborMTU } else { status = .invalidAttributeValue }
+        }
+        if written.operationalVLs != 0 {
+            if written.operationalVLs <= info.vlCap { info.operationalVLs = written.operationalVLs } else { status = .invalidAttributeValue }
+        }
+        let peerState = port.remote.flatMap { nodes[$0.node].port($0.port.index)?.info.state }
+        switch (written.state, info.state) {
+        case (.noChange?, _):
+            break
+        case (_, _) where isSwitch && number == 0:
+            status = .invalidAttributeValue
+        case (.down?, _):
+            // The link retrains at once: a cabled port comes back in Initialize.
+            info.state = port.remote == nil ? .down : .initialize
+        case (.armed?, .initialize?):
+            info.state = .armed
+        case (.active?, .armed?) where peerState == .armed || peerState == .active:
+            info.state = .active
+        default:
+            status = .invalidAttributeValue
+        }
+        port.info = info
+        nodes[node].ports[number] = port
+        return status
+    }
+}

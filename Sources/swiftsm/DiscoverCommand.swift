@@ -1,0 +1,57 @@
+import ArgumentParser
+import Discovery
+import FabricModel
+import Foundation
+
+/// `swiftsm discover`: a read-only one-shot sweep that prints the topology.
+struct Discover: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Sweep the fabric once, read-only, and print its topology.",
+        discussion: "Sends only Get SMPs. \(ExitStatus.helpText)")
+
+    @OptionGroup var fabric: FabricAccessOptions
+
+    @Option(help: "Output format: ibnetdiscover (loads into ibsim), json or dot (Graphviz).")
+    var format: TopologyFormat = .ibnetdiscover
+
+    @Option(name: .shortAndLong, help: ArgumentHelp("Write the topology here (atomically) instead of to stdout.", valueName: "file"))
+    var output: String?
+
+    func run() async throws {
+        let session = try await FabricSession.open(fabric)
+        let result = await FabricDiscoverer(client: session.client, logger: fabric.logger).discover()
+        try await session.close()
+        guard !result.fabric.nodes.isEmpty else {
+            throw CommandFailure(.noPort, result.problems.first?.message ?? "the local port did not answer")
+        }
+        try OutputFile.write(format.render(result.fabric), to: output)
+        for problem in result.problems { printError("swiftsm: \(problem)") }
+        if !result.isComplete {
+            throw CommandFailure(.partial, "the fabric answered only partly: \(result.problems.count) problem(s) listed above")
+        }
+    }
+}
+
+enum TopologyFormat: String, ExpressibleByArgument, CaseIterable {
+    case ibnetdiscover, json, dot
+
+    func render(_ fabric: Fabric) -> String {
+        // Placeholder until the writers land.
+        "\(fabric.nodes.count) nodes, \(fabric.links.count) links\n"
+    }
+}
+
+/// Writing results: atomically to a file, or to stdout.
+enum OutputFile {
+    static func write(_ text: String, to path: String?) throws {
+        guard let path else {
+            FileHandle.standardOutput.write(Data(text.utf8))
+            return
+        }
+        do {
+            try Data(text.utf8).write(to: URL(fileURLWithPath: path), options: .atomic)
+        } catch {
+            throw CommandFailure(.badInput, "\(path): cannot write output (\((error as NSError).localizedDescription))")
+        }
+    }
+}
