@@ -48,7 +48,7 @@ let package = Package(
         ]),
 
         .target(name: "TestSupport", dependencies: ["IBWire", "IBTransport", "FabricModel", "FabricSimulator", "Discovery"], path: "Tests/TestSupport"),
-        .testTarget(name: "IBWireTests", dependencies: ["IBWire", "TestSupport"], resources: [.copy("Fixtures")]),
+        .testTarget(name: "IBWireTests", dependencies: ["IBWire", "CIBMad", "TestSupport"]),
         .testTarget(name: "IBTransportTests", dependencies: ["IBTransport", "TestSupport"]),
         .testTarget(name: "IBCaptureTests", dependencies: ["IBCapture", "TestSupport"]),
         .testTarget(name: "FabricModelTests", dependencies: ["FabricModel", "TestSupport"]),

@@ -10,7 +10,9 @@ extension SMP {
         mad.setField(.baseVersion, 1)
         mad.setField(.managementClass, UInt32(managementClass.rawValue))
         mad.setField(.classVersion, 1)
-        mad.setField(.method, UInt32(method.rawValue))
+        // libibmad splits the method byte into the 7-bit method and the response bit.
+        mad.setField(.method, UInt32(method.rawValue & 0x7F))
+        mad.setField(.response, UInt32(method.rawValue >> 7))
         mad.setField64(.transactionID, transactionID)
         mad.setField(.attributeID, UInt32(attribute.rawValue))
         mad.setField(.attributeModifier, attributeModifier)
@@ -40,7 +42,7 @@ extension SMP {
         guard baseVersion == 1 else { throw .unsupportedBaseVersion(baseVersion) }
         let rawClass = UInt8(mad.field(.managementClass))
         guard let managementClass = ManagementClass(rawValue: rawClass) else { throw .notAnSMP(managementClass: rawClass) }
-        let rawMethod = UInt8(mad.field(.method))
+        let rawMethod = UInt8(truncatingIfNeeded: mad.field(.method) | mad.field(.response) << 7)
         guard let method = MADMethod(rawValue: rawMethod) else { throw .unknownMethod(rawMethod) }
         self.method = method
         transactionID = mad.field64(.transactionID)
