@@ -1,0 +1,113 @@
+import Discovery
+import FabricModel
+import FabricSimulator
+import IBTransport
+import IBWire
+import TestSupport
+import Testing
+
+@Suite struct DiscoveryTests {
+    private func discover(_ fabric: Fabric, attachment: PortAddress? = nil, options: SimulatorOptions = SimulatorOptions(),
+                          client: SMPClientOptions = SMPClientOptions(timeout: .milliseconds(20))) async throws -> (DiscoveryResult, SimulatorTransport) {
+        let transport = SimulatorTransport(fabric: try SimulatedFabric(fabric, attachment: attachment), options: options)
+        let result = await FabricDiscoverer(client: SMPClient(transport: transport, options: client)).discover()
+        return (result, transport)
+    }
+
+    private var smallFabric: FabricBuilder {
+        var builder = FabricBuilder()
+        builder.addSwitch("sw1", ports: 8)
+        builder.addSwitch("sw2", ports: 8)
+        builder.addCA("h1")
+        builder.addCA("h2", ports: 2)
+        builder.addCA("h3")
+        builder.link("sw1", 1, "h1", 1)
+        builder.link("sw1", 2, "h2", 1)
+        builder.link("sw2", 5, "h2", 2)
+        builder.link("sw1", 3, "sw2", 1)
+        builder.link("sw1", 4, "sw2", 2)
+        builder.link("sw2", 8, "h3", 1)
+        return builder
+    }
+
+    @Test func findsEveryNodeAndLinkFromASwitch() async throws {
+        let fabric = smallFabric.fabric
+        let (result, _) = try await discover(fabric)
+        #expect(result.problems.isEmpty)
+        #expect(FabricShape(result.fabric) == FabricShape(fabric))
+        #expect(result.fabric.origin == PortAddress(node: 0, port: .management))
+    }
+
+    @Test func findsEveryNodeAndLinkFromAHost() async throws {
+        let builder = smallFabric
+        let (result, _) = try await discover(builder.fabric, attachment: PortAddress(node: builder.index("h3"), port: 1))
+        #expect(result.problems.isEmpty)
+        #expect(FabricShape(result.fabric) == FabricShape(builder.fabric))
+        // The dual-port host reached from both sides is one node with both ports.
+        let h2 = try #require(result.fabric.node(builder.fabric[builder.index("h2")].guid))
+        #expect(h2.knownPorts.map(\.number) == [1, 2])
+    }
+
+    @Test func twoHostsBackToBack() async throws {
+        var builder = FabricBuilder()
+        builder.addCA("left")
+        builder.addCA("right")
+        builder.link("left", 1, "right", 1)
+        let (result, _) = try await discover(builder.fabric)
+        #expect(result.problems.isEmpty)
+        #expect(FabricShape(result.fabric) == FabricShape(builder.fabric))
+    }
+
+    @Test func aDeadSwitchIsReportedAndTheRestIsFound() async throws {
+        var builder = smallFabric
+        builder.addSwitch("sw3", ports: 4)
+        builder.addCA("h4")
+        builder.link("sw2", 7, "sw3", 1)
+        builder.link("sw3", 2, "h4", 1)
+        let transport = SimulatorTransport(fabric: try SimulatedFabric(builder.fabric))
+        transport.fabric.setDead(builder.index("sw3"))
+        let result = await FabricDiscoverer(client: SMPClient(transport: transport, options: SMPClientOptions(timeout: .milliseconds(5), retries: 1))).discover()
+        #expect(result.problems.count == 1)
+        #expect(result.problems.first?.kind == .unreachable)
+        #expect(result.problems.first?.message.contains("\"sw2\"[7]") == true)
+        #expect(result.fabric.nodes.count == 5)
+    }
+
+    @Test func duplicateGUIDsAreReported() async throws {
+        var builder = FabricBuilder()
+        builder.addSwitch("sw1", ports: 4)
+        builder.addCA("h1")
+        builder.addCA("h2")
+        builder.link("sw1", 1, "h1", 1)
+        builder.link("sw1", 2, "h2", 1)
+        // h2 claims h1's GUIDs.
+        var fabric = builder.fabric
+        var h2 = fabric[builder.index("h2")]
+        var info = NodeInfo()
+        info.nodeType = .channelAdapter
+        info.portCount = 1
+        info.nodeGUID = fabric[builder.index("h1")].guid
+        info.portGUID = GUID(fabric[builder.index("h1")].guid.rawValue + 1)
+        h2.nodeInfo = info
+        fabric[builder.index("h2")] = h2
+        let (result, _) = try await discover(fabric)
+        #expect(result.problems.map(\.kind) == [.duplicateGUID])
+    }
+
+    @Test func lossIsRecoveredByRetries() async throws {
+        let fabric = smallFabric.fabric
+        let (result, transport) = try await discover(fabric, options: SimulatorOptions(dropProbability: 0.2, seed: 7),
+                                                     client: SMPClientOptions(timeout: .milliseconds(5), retries: 8))
+        #expect(transport.counters.dropped > 0)
+        #expect(result.problems.isEmpty)
+        #expect(FabricShape(result.fabric) == FabricShape(fabric))
+    }
+
+    @Test func perNodeWindowKeepsABusyAgentFromOverflowing() async throws {
+        let fabric = smallFabric.fabric
+        let (result, transport) = try await discover(fabric, options: SimulatorOptions(serviceTime: .microseconds(255), vl15Depth: 4),
+                                                     client: SMPClientOptions(maxOutstanding: 16, maxPerDestination: 2))
+        #expect(result.problems.isEmpty)
+        #expect(transport.counters.overflowed == 0)
+    }
+}
