@@ -11,8 +11,23 @@ import IBWire
 /// size. The timestamp comes from the ERF header (exact to the nanosecond for what the writer wrote).
 public enum CaptureReader {
     /// Reads and checks the whole file at `path`; errors name the path as given.
+    /// The file is mapped into memory rather than copied, so large captures read quickly (as with any mapped
+    /// file, another process truncating it during the read would crash this one; `CaptureWriter` never does).
     public static func read(path: String) throws(CaptureError) -> [CapturedMAD] {
-        let data = try readFile(path)
+        let descriptor = open(path, O_RDONLY | O_CLOEXEC)
+        guard descriptor >= 0 else { throw CaptureError(source: path, problem: .cannotOpen(reason: errnoText())) }
+        defer { _ = close(descriptor) }
+        var info = stat()
+        guard fstat(descriptor, &info) == 0 else {
+            throw CaptureError(source: path, problem: .cannotRead(reason: errnoText()))
+        }
+        if (info.st_mode & S_IFMT) == S_IFREG, info.st_size > 0,
+           let mapped = mmap(nil, Int(info.st_size), PROT_READ, MAP_PRIVATE, descriptor, 0), mapped != MAP_FAILED
+        {
+            defer { munmap(mapped, Int(info.st_size)) }
+            return try parse(UnsafeRawBufferPointer(start: mapped, count: Int(info.st_size)), source: path)
+        }
+        let data = try readAll(descriptor, sizeHint: Int(info.st_size), path: path)
         return try read(data: data, source: path)
     }
 
@@ -163,31 +178,18 @@ public enum CaptureReader {
 
     // MARK: - Files
 
-    private static func readFile(_ path: String) throws(CaptureError) -> [UInt8] {
-        let descriptor = open(path, O_RDONLY | O_CLOEXEC)
-        guard descriptor >= 0 else { throw CaptureError(source: path, problem: .cannotOpen(reason: errnoText())) }
-        defer { _ = close(descriptor) }
-        var info = stat()
-        guard fstat(descriptor, &info) == 0 else {
-            throw CaptureError(source: path, problem: .cannotRead(reason: errnoText()))
-        }
-        var data = [UInt8](repeating: 0, count: Int(info.st_size))
-        var filled = 0
-        var failure: String?
-        data.withUnsafeMutableBytes { buffer in
-            while filled < buffer.count {
-                let got = Foundation.read(descriptor, buffer.baseAddress! + filled, buffer.count - filled)
-                if got < 0 {
-                    if errno == EINTR { continue }
-                    failure = errnoText()
-                    return
-                }
-                if got == 0 { break }  // the file shrank while we read it
-                filled += got
+    /// Reads a descriptor to its end (for what cannot be mapped: empty files, pipes, devices).
+    private static func readAll(_ descriptor: Int32, sizeHint: Int, path: String) throws(CaptureError) -> [UInt8] {
+        var data: [UInt8] = []
+        var chunk = [UInt8](repeating: 0, count: max(1 << 16, min(sizeHint, 1 << 26)))
+        while true {
+            let got = chunk.withUnsafeMutableBytes { Foundation.read(descriptor, $0.baseAddress!, $0.count) }
+            if got < 0 {
+                if errno == EINTR { continue }
+                throw CaptureError(source: path, problem: .cannotRead(reason: errnoText()))
             }
+            if got == 0 { return data }
+            data.append(contentsOf: chunk[0..<got])
         }
-        if let failure { throw CaptureError(source: path, problem: .cannotRead(reason: failure)) }
-        if filled < data.count { data.removeLast(data.count - filled) }
-        return data
     }
 }
