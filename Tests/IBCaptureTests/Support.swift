@@ -21,14 +21,8 @@ struct TemporaryDirectory {
     func remove() { try? FileManager.default.removeItem(atPath: path) }
 }
 
-/// `smp.encoded()` with the whole method byte. IBWire (at the time of writing) encodes the method through
-/// libibmad's 7-bit IB_MAD_METHOD_F and so drops the response bit of GetResp (0x81 becomes 0x01);
-/// setting byte 3 here keeps these tests about the capture format.
-func wireBytes(_ smp: SMP) -> [UInt8] {
-    var mad = smp.encoded()
-    mad[3] = smp.method.rawValue
-    return mad
-}
+/// The wire bytes of an SMP.
+func wireBytes(_ smp: SMP) -> [UInt8] { smp.encoded() }
 
 /// One exchange of each kind the SM uses, with transaction IDs and plausible LIDs.
 func sampleExchange() throws -> [CapturedMAD] {

@@ -1,0 +1,52 @@
+import IBCapture
+import IBWire
+import Synchronization
+
+/// Wraps any transport and writes every request and response to a pcap (ERF) capture, which Wireshark
+/// decodes and `--simulate` replays. The file appears only when `finish()` succeeds.
+public final class RecordingTransport: MADTransport {
+    public let inner: any MADTransport
+    private let writer: CaptureWriter
+    private let firstFailure = Mutex<CaptureError?>(nil)
+
+    public init(wrapping inner: any MADTransport, path: String) throws(CaptureError) {
+        self.inner = inner
+        self.writer = try CaptureWriter(path: path)
+    }
+
+    public func exchange(_ request: SMP, timeout: Duration) async throws(TransportError) -> SMP {
+        record(request, direction: .sent)
+        let response = try await inner.exchange(request, timeout: timeout)
+        record(response, direction: .received)
+        return response
+    }
+
+    public func close() async { await inner.close() }
+
+    /// Closes the capture, moving it into place; throws the first write failure, leaving no file.
+    public func finish() throws(CaptureError) {
+        if let failure = firstFailure.withLock({ $0 }) {
+            writer.discard()
+            throw failure
+        }
+        try writer.close()
+    }
+
+    /// Drops the capture without writing it.
+    public func discard() { writer.discard() }
+
+    private func record(_ smp: SMP, direction: CapturedMAD.Direction) {
+        let remote: LID = switch smp.addressing {
+        case .directed: .permissive
+        case .lidRouted(let lid): lid
+        }
+        let captured = CapturedMAD(
+            timestamp: CapturedMAD.now(), direction: direction,
+            sourceLID: direction == .sent ? .permissive : remote,
+            destinationLID: direction == .sent ? remote : .permissive,
+            mad: smp.encoded())
+        do { try writer.append(captured) } catch {
+            firstFailure.withLock { if $0 == nil { $0 = error } }
+        }
+    }
+}
