@@ -32,6 +32,14 @@ public enum CaptureReader {
     }
 
     /// Reads and checks a capture held in memory; errors name `source`.
+    /// Whether a file starting with `head` is a pcap file (any of the magic numbers the reader accepts),
+    /// so that tools can tell a capture from a text file by content.
+    public static func isCapture(_ head: [UInt8]) -> Bool {
+        guard head.count >= 4 else { return false }
+        let magic = UInt32(head[0]) | UInt32(head[1]) << 8 | UInt32(head[2]) << 16 | UInt32(head[3]) << 24
+        return [CaptureFormat.pcapMagicMicroseconds, CaptureFormat.pcapMagicNanoseconds].contains { magic == $0 || magic == $0.byteSwapped }
+    }
+
     public static func read(data: [UInt8], source: String) throws(CaptureError) -> [CapturedMAD] {
         let result = data.withUnsafeBytes { bytes in
             Result { () throws(CaptureError) in try parse(bytes, source: source) }

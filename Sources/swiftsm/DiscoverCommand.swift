@@ -17,13 +17,19 @@ struct Discover: AsyncParsableCommand {
     @Option(name: .shortAndLong, help: ArgumentHelp("Write the topology here (atomically) instead of to stdout.", valueName: "file"))
     var output: String?
 
+    @Flag(help: "Print SMPs sent by method and attribute, and the sweep time, to stderr.")
+    var stats = false
+
     func run() async throws {
         let session = try await FabricSession.open(fabric)
+        let started = ContinuousClock.now
         let result = await FabricDiscoverer(client: session.client, logger: fabric.logger).discover()
-        try await session.close()
+        if stats { SweepStatistics.print(session.client.statistics, phases: [("discover", ContinuousClock.now - started)]) }
         guard !result.fabric.nodes.isEmpty else {
+            await session.abandon()
             throw CommandFailure(.noPort, result.problems.first?.message ?? "the local port did not answer")
         }
+        try await session.close()
         try OutputFile.write(format.render(result.fabric), to: output)
         for problem in result.problems { printError("swiftsm: \(problem)") }
         if !result.isComplete {
@@ -36,8 +42,11 @@ enum TopologyFormat: String, ExpressibleByArgument, CaseIterable {
     case ibnetdiscover, json, dot
 
     func render(_ fabric: Fabric) -> String {
-        // Placeholder until the writers land.
-        "\(fabric.nodes.count) nodes, \(fabric.links.count) links\n"
+        switch self {
+        case .ibnetdiscover: fabric.ibnetdiscoverText()
+        case .json: fabric.jsonText()
+        case .dot: fabric.dotText()
+        }
     }
 }
 

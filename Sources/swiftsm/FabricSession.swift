@@ -1,23 +1,27 @@
+import FabricModel
 import FabricSimulator
+import IBCapture
 import Foundation
 import IBTransport
 import IBWire
 import Logging
 
-/// An open fabric: the transport chosen by the options and the SMP client over it.
+/// An open fabric: the transport chosen by the options (wrapped by a recorder with --record) and the
+/// SMP client over it.
 struct FabricSession {
     let transport: any MADTransport
     let client: SMPClient
     let simulator: SimulatorTransport?
+    let recorder: RecordingTransport?
 
     static func open(_ options: FabricAccessOptions) async throws -> FabricSession {
         let logger = options.logger
         var clientOptions = options.clientOptions
-        let transport: any MADTransport
+        var transport: any MADTransport
         var simulator: SimulatorTransport?
         if let path = options.simulate {
-            let fabric = try SimulationSource.load(path)
-            let simulated = SimulatorTransport(fabric: fabric, options: options.knobs.options)
+            let (fabric, attachment) = try SimulationSource.load(path)
+            let simulated = SimulatorTransport(fabric: try SimulatedFabric(fabric, attachment: attachment), options: options.knobs.options)
             simulator = simulated
             transport = simulated
         } else {
@@ -31,11 +35,31 @@ struct FabricSession {
                 throw CommandFailure(.noPort, error.description)
             }
         }
-        return FabricSession(transport: transport, client: SMPClient(transport: transport, options: clientOptions, logger: logger), simulator: simulator)
+        var recorder: RecordingTransport?
+        if let path = options.record {
+            do {
+                recorder = try RecordingTransport(wrapping: transport, path: path)
+            } catch {
+                await transport.close()
+                throw CommandFailure(.badInput, error.description)
+            }
+            transport = recorder!
+        }
+        return FabricSession(
+            transport: transport, client: SMPClient(transport: transport, options: clientOptions, logger: logger),
+            simulator: simulator, recorder: recorder)
     }
 
+    /// Closes the port and puts the capture in place.
     func close() async throws {
         await transport.close()
+        do { try recorder?.finish() } catch { throw CommandFailure(.badInput, error.description) }
+    }
+
+    /// Closes the port and drops any capture (the command failed before producing a result).
+    func abandon() async {
+        await transport.close()
+        recorder?.discard()
     }
 
     private static var isUnderUmad2sim: Bool {
@@ -43,9 +67,28 @@ struct FabricSession {
     }
 }
 
-/// Reads what --simulate names: a capture (by its pcap magic) or a topology file.
+/// Reads what --simulate names: a capture (told by its pcap magic number) or a topology file.
 enum SimulationSource {
-    static func load(_ path: String) throws -> SimulatedFabric {
-        throw CommandFailure(.badInput, "\(path): simulation from files is not wired up yet")
+    static func load(_ path: String) throws -> (Fabric, PortAddress?) {
+        guard let handle = FileHandle(forReadingAtPath: path) else {
+            throw CommandFailure(.badInput, "\(path): cannot open the file")
+        }
+        let head = [UInt8](handle.readData(ofLength: 4))
+        try? handle.close()
+        if CaptureReader.isCapture(head) {
+            do {
+                let (fabric, attachment) = try CapturedFabric.load(try CaptureReader.read(path: path), source: path)
+                return (fabric, attachment)
+            } catch let error as CaptureError {
+                throw CommandFailure(.badInput, error.description)
+            } catch {
+                throw CommandFailure(.badInput, "\(error)")
+            }
+        }
+        do {
+            return (try TopologyFile.load(path: path).fabric, nil)
+        } catch {
+            throw CommandFailure(.badInput, error.description)
+        }
     }
 }

@@ -1,0 +1,21 @@
+import IBTransport
+
+/// The `--stats` report: SMPs by kind and the time of each phase, on stderr.
+enum SweepStatistics {
+    static func print(_ statistics: SMPStatistics, phases: [(String, Duration)]) {
+        var lines = ["SMPs sent: \(statistics.totalSent) (timeouts \(statistics.timeouts), error statuses \(statistics.errorStatuses))"]
+        for (kind, count) in statistics.sent.sorted(by: { $0.key < $1.key }) {
+            lines.append("  \(kind): \(count)")
+        }
+        for (phase, duration) in phases {
+            lines.append("\(phase): \(milliseconds(duration)) ms")
+        }
+        printError(lines.joined(separator: "\n"))
+    }
+
+    static func milliseconds(_ duration: Duration) -> String {
+        let (seconds, attoseconds) = duration.components
+        let value = Double(seconds) * 1000 + Double(attoseconds) / 1e15
+        return String(Int(value.rounded()))
+    }
+}
