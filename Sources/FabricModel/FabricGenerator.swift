@@ -86,6 +86,22 @@ public struct GeneratorOptions: Sendable, Equatable {
     }
 }
 
+extension GeneratorOptions {
+    /// Parses `4x4`, `4x3x2` or `4,4,4` (the form a `--dimensions` option takes).
+    public static func parseDimensions(_ text: String) throws(GeneratorError) -> [Int] {
+        let parts = text.split(whereSeparator: { $0 == "x" || $0 == "X" || $0 == "," }).map { $0.trimmingSpaces }
+        var sizes: [Int] = []
+        for part in parts {
+            guard let size = Int(part), size >= 1 else {
+                throw GeneratorError("dimensions: '\(text)' is not sizes like 4x4 or 4x4x4")
+            }
+            sizes.append(size)
+        }
+        guard !sizes.isEmpty else { throw GeneratorError("dimensions: '\(text)' is not sizes like 4x4 or 4x4x4") }
+        return sizes
+    }
+}
+
 /// A parameter problem, one line (`fat-tree-2: 6 hosts + 5 spines need 11 leaf ports, radix is 8`).
 public struct GeneratorError: Error, Equatable, Sendable, CustomStringConvertible {
     public var message: String

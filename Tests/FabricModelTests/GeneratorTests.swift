@@ -216,4 +216,15 @@ private func index(_ fabric: Fabric, _ description: String) throws -> Int {
         #expect(parsed.nodeIDs == parsed.fabric.nodes.map(\.description))
         #expect(parsed.fabric.ibsimLimits == IbsimLimits(nodes: 14, switches: 6, ports: 6 * 5 + 8))
     }
+
+    @Test func dimensionsAndKindsFromCommandLineText() throws {
+        #expect(try GeneratorOptions.parseDimensions("4x3") == [4, 3])
+        #expect(try GeneratorOptions.parseDimensions("2,3,4") == [2, 3, 4])
+        #expect(throws: GeneratorError.self) { try GeneratorOptions.parseDimensions("4xy") }
+        #expect(throws: GeneratorError.self) { try GeneratorOptions.parseDimensions("0x4") }
+        #expect(FabricKind(rawValue: "fat-tree-3") == .fatTree3)
+        #expect(FabricKind.allCases.map(\.rawValue) == [
+            "fat-tree-2", "fat-tree-3", "torus-2d", "torus-3d", "mesh-2d", "mesh-3d", "dragonfly", "random", "dual-rail",
+        ])
+    }
 }
