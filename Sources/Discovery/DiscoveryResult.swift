@@ -34,4 +34,20 @@ public struct DiscoveryResult: Sendable {
 
     /// Every node and port answered and nothing was inconsistent.
     public var isComplete: Bool { problems.isEmpty }
+
+    /// Answers arrive in whatever order the fabric sends them, so the sweep's own numbering varies from
+    /// run to run. The result does not: nodes are ordered by hop distance from the SM, then by GUID, and
+    /// each gets its shortest route with the lowest port numbers.
+    /// A node the final graph does not connect (its link was refused as inconsistent) keeps the route
+    /// the sweep reached it by.
+    init(canonicalizing swept: Fabric, sweptRoutes fallback: [DirectedRoute], problems: [DiscoveryProblem]) {
+        let sweptRoutes = swept.shortestRoutes()
+        let order = swept.nodes.indices.sorted { a, b in
+            let hopsA = sweptRoutes[a]?.hopCount ?? Int.max, hopsB = sweptRoutes[b]?.hopCount ?? Int.max
+            return (hopsA, swept[a].guid) < (hopsB, swept[b].guid)
+        }
+        fabric = swept.renumbered(order)
+        routes = zip(fabric.shortestRoutes(), order).map { route, old in route ?? fallback[old] }
+        self.problems = problems
+    }
 }

@@ -28,7 +28,7 @@ public struct FabricDiscoverer: Sendable {
             }
         }
         logger.info("discovered \(sweep.fabric.nodes.count) nodes, \(sweep.fabric.links.count) links, \(sweep.problems.count) problems")
-        return DiscoveryResult(fabric: sweep.fabric, routes: sweep.routes, problems: sweep.problems)
+        return DiscoveryResult(canonicalizing: sweep.fabric, sweptRoutes: sweep.routes, problems: sweep.problems)
     }
 }
 

@@ -16,7 +16,7 @@ import Testing
         (["discover", "--format", "xml"], "xml"),
         (["discover", "--simulate", "/nonexistent/fabric.topo"], "/nonexistent/fabric.topo"),
         (["discover", "--no-such-flag"], "--no-such-flag"),
-        (["discover", "--timeout", "-5"], "-5"),
+        (["discover", "--timeout=-5"], "-5"),
     ])
     func badInputExitsWithTwo(arguments: [String], named: String) throws {
         let result = try runCommand(swiftsmExecutable, arguments)

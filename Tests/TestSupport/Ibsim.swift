@@ -128,7 +128,8 @@ public final class IbsimFabric: @unchecked Sendable {
 
     public func stop() {
         if process.isRunning {
-            kill(process.processIdentifier, SIGTERM)
+            // ibsim keeps serving its console after SIGTERM; end it for good.
+            kill(process.processIdentifier, SIGKILL)
             process.waitUntilExit()
         }
         try? FileManager.default.removeItem(at: directory)
