@@ -1,6 +1,7 @@
 import FabricModel
 import IBTransport
 import IBWire
+import DequeModule
 import Logging
 
 /// A breadth-first directed-route sweep from the SM's own port. SMPs are issued as soon as what they
@@ -17,14 +18,26 @@ public struct FabricDiscoverer: Sendable {
 
     public func discover() async -> DiscoveryResult {
         var sweep = DiscoverySweep()
+        // Only a few queries run as tasks at a time (a task group's bookkeeping grows with its children);
+        // the rest wait here, taken round-robin across nodes so the client's per-node window never
+        // starves the total one.
+        var waiting = QueryQueue()
+        let maxRunning = max(8, client.options.maxOutstanding * 2)
         await withTaskGroup(of: DiscoveryAnswer.self) { group in
             let client = self.client
-            func ask(_ query: DiscoveryQuery) {
-                group.addTask { await query.run(on: client) }
+            var running = 0
+            func refill() {
+                while running < maxRunning, let query = waiting.pop() {
+                    running += 1
+                    group.addTask { await query.run(on: client) }
+                }
             }
-            ask(.nodeInfo(route: .local, via: nil))
+            waiting.push(.nodeInfo(route: .local, via: nil))
+            refill()
             for await answer in group {
-                for query in sweep.absorb(answer) { ask(query) }
+                running -= 1
+                for query in sweep.absorb(answer) { waiting.push(query) }
+                refill()
             }
         }
         logger.info("discovered \(sweep.fabric.nodes.count) nodes, \(sweep.fabric.links.count) links, \(sweep.problems.count) problems")
@@ -39,6 +52,13 @@ enum DiscoveryQuery: Sendable {
     case nodeDescription(node: Int, route: DirectedRoute)
     case switchInfo(node: Int, route: DirectedRoute)
     case portInfo(node: Int, port: PortNumber, route: DirectedRoute)
+
+    /// The route the SMP travels: what the per-node window and the round-robin go by.
+    var route: DirectedRoute {
+        switch self {
+        case .nodeInfo(let route, _), .nodeDescription(_, let route), .switchInfo(_, let route), .portInfo(_, _, let route): route
+        }
+    }
 
     func run(on client: SMPClient) async -> DiscoveryAnswer {
         switch self {
@@ -66,4 +86,26 @@ enum DiscoveryAnswer: Sendable {
     case nodeDescription(node: Int, Result<NodeDescription, SMPError>)
     case switchInfo(node: Int, Result<SwitchInfo, SMPError>)
     case portInfo(node: Int, port: PortNumber, Result<PortInfo, SMPError>)
+}
+
+/// Queries waiting to run, one queue per route, served round-robin.
+struct QueryQueue {
+    private var byRoute: [DirectedRoute: Deque<DiscoveryQuery>] = [:]
+    private var rotation: Deque<DirectedRoute> = []
+
+    mutating func push(_ query: DiscoveryQuery) {
+        let route = query.route
+        if byRoute[route] == nil {
+            byRoute[route] = [query]
+            rotation.append(route)
+        } else {
+            byRoute[route]!.append(query)
+        }
+    }
+
+    mutating func pop() -> DiscoveryQuery? {
+        guard let route = rotation.popFirst(), let query = byRoute[route]?.popFirst() else { return nil }
+        if byRoute[route]!.isEmpty { byRoute[route] = nil } else { rotation.append(route) }
+        return query
+    }
 }
