@@ -15,10 +15,14 @@ public final class RecordingTransport: MADTransport {
     }
 
     public func exchange(_ request: SMP, timeout: Duration) async throws(TransportError) -> SMP {
-        record(request, direction: .sent)
-        let response = try await inner.exchange(request, timeout: timeout)
-        record(response, direction: .received)
-        return response
+        try await exchangeKeepingWireBytes(request, timeout: timeout).response
+    }
+
+    public func exchangeKeepingWireBytes(_ request: SMP, timeout: Duration) async throws(TransportError) -> (response: SMP, wire: [UInt8]) {
+        record(request, wire: request.encoded(), direction: .sent)
+        let answer = try await inner.exchangeKeepingWireBytes(request, timeout: timeout)
+        record(answer.response, wire: answer.wire, direction: .received)
+        return answer
     }
 
     public func close() async { await inner.close() }
@@ -35,7 +39,7 @@ public final class RecordingTransport: MADTransport {
     /// Drops the capture without writing it.
     public func discard() { writer.discard() }
 
-    private func record(_ smp: SMP, direction: CapturedMAD.Direction) {
+    private func record(_ smp: SMP, wire: [UInt8], direction: CapturedMAD.Direction) {
         let remote: LID = switch smp.addressing {
         case .directed: .permissive
         case .lidRouted(let lid): lid
@@ -44,7 +48,7 @@ public final class RecordingTransport: MADTransport {
             timestamp: CapturedMAD.now(), direction: direction,
             sourceLID: direction == .sent ? .permissive : remote,
             destinationLID: direction == .sent ? remote : .permissive,
-            mad: smp.encoded())
+            mad: wire)
         do { try writer.append(captured) } catch {
             firstFailure.withLock { if $0 == nil { $0 = error } }
         }

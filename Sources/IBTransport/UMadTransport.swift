@@ -17,7 +17,7 @@ public final class UMadTransport: MADTransport {
     public let portGUID: GUID
 
     private struct Pending {
-        let continuation: CheckedContinuation<Result<SMP, TransportError>, Never>
+        let continuation: CheckedContinuation<Result<(response: SMP, wire: [UInt8]), TransportError>, Never>
         let deadline: ContinuousClock.Instant
     }
 
@@ -70,6 +70,10 @@ public final class UMadTransport: MADTransport {
     public var unmatchedResponses: Int { unmatched.load(ordering: .relaxed) }
 
     public func exchange(_ request: SMP, timeout: Duration) async throws(TransportError) -> SMP {
+        try await exchangeKeepingWireBytes(request, timeout: timeout).response
+    }
+
+    public func exchangeKeepingWireBytes(_ request: SMP, timeout: Duration) async throws(TransportError) -> (response: SMP, wire: [UInt8]) {
         guard running.load(ordering: .acquiring) else { throw .closed }
         let key = request.matchKey
         let mad = request.encoded()
@@ -77,7 +81,7 @@ public final class UMadTransport: MADTransport {
         case .directed: LID.permissive.rawValue
         case .lidRouted(let lid): lid.rawValue
         }
-        let result = await withCheckedContinuation { (continuation: CheckedContinuation<Result<SMP, TransportError>, Never>) in
+        let result = await withCheckedContinuation { (continuation: CheckedContinuation<Result<(response: SMP, wire: [UInt8]), TransportError>, Never>) in
             pending.withLock { $0[key] = Pending(continuation: continuation, deadline: .now + timeout) }
             if let failure = send(mad, to: destination, managementClass: request.managementClass, timeout: timeout) {
                 if let waiting = pending.withLock({ $0.removeValue(forKey: key) }) { waiting.continuation.resume(returning: .failure(failure)) }
@@ -151,7 +155,7 @@ public final class UMadTransport: MADTransport {
             return
         }
         do throws(WireError) {
-            waiting.continuation.resume(returning: .success(try SMP(decoding: mad, destination: sourceLID)))
+            waiting.continuation.resume(returning: .success((try SMP(decoding: mad, destination: sourceLID), mad)))
         } catch {
             waiting.continuation.resume(returning: .failure(.malformedResponse(error)))
         }
