@@ -6,7 +6,7 @@ let package = Package(
     platforms: [.macOS(.v15)],
     products: [
         .executable(name: "swiftsm", targets: ["swiftsm"]),
-        .library(name: "SwiftSMKit", targets: ["IBWire", "IBTransport", "IBCapture", "FabricModel", "FabricSimulator", "Discovery"]),
+        .library(name: "SwiftSMKit", targets: ["IBWire", "IBTransport", "IBCapture", "FabricModel", "FabricSimulator", "Discovery", "PortManagement"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
@@ -41,6 +41,11 @@ let package = Package(
             .product(name: "Logging", package: "swift-log"),
             .product(name: "DequeModule", package: "swift-collections"),
         ]),
+        // Applying a desired state (port settings, forwarding tables, activation) by reconciliation.
+        .target(name: "PortManagement", dependencies: [
+            "IBWire", "IBTransport", "FabricModel",
+            .product(name: "Logging", package: "swift-log"),
+        ]),
         .executableTarget(name: "swiftsm", dependencies: [
             "IBWire", "IBTransport", "IBCapture", "FabricModel", "FabricSimulator", "Discovery",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
@@ -54,6 +59,7 @@ let package = Package(
         .testTarget(name: "FabricModelTests", dependencies: ["FabricModel", "TestSupport"]),
         .testTarget(name: "FabricSimulatorTests", dependencies: ["FabricSimulator", "TestSupport"]),
         .testTarget(name: "DiscoveryTests", dependencies: ["Discovery", "FabricSimulator", "TestSupport"]),
+        .testTarget(name: "PortManagementTests", dependencies: ["PortManagement", "Discovery", "FabricSimulator", "TestSupport"]),
         .testTarget(name: "IntegrationTests", dependencies: ["FabricModel", "TestSupport"]),
     ],
     swiftLanguageModes: [.v6]

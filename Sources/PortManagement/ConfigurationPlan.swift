@@ -1,0 +1,94 @@
+import FabricModel
+import IBWire
+
+/// What one port should hold. Nil fields are left as the port has them.
+public struct PortSettings: Hashable, Sendable {
+    /// Endports (CA ports, switch port 0): their base LID, LMC and the SM's LID.
+    public var lid: LID?
+    public var lmc: UInt8?
+    public var masterSMLID: LID?
+    public var subnetTimeout: UInt8?
+    /// Linked ports: the smaller MTUCap and VLCap of the two ends.
+    public var neighborMTU: UInt8?
+    public var operationalVLs: UInt8?
+    /// Linked ports end up ACTIVE.
+    public var activate: Bool
+
+    public init(lid: LID? = nil, lmc: UInt8? = nil, masterSMLID: LID? = nil, subnetTimeout: UInt8? = nil,
+                neighborMTU: UInt8? = nil, operationalVLs: UInt8? = nil, activate: Bool = false) {
+        self.lid = lid
+        self.lmc = lmc
+        self.masterSMLID = masterSMLID
+        self.subnetTimeout = subnetTimeout
+        self.neighborMTU = neighborMTU
+        self.operationalVLs = operationalVLs
+        self.activate = activate
+    }
+}
+
+/// What one switch's linear forwarding table should hold.
+public struct SwitchProgram: Hashable, Sendable {
+    /// LinearFDBTop: the highest LID the table routes.
+    public var top: LID
+    /// Output port for LIDs 0...top (255 = unrouted).
+    public var entries: [UInt8]
+
+    public init(top: LID, entries: [UInt8]) {
+        precondition(entries.count == Int(top.rawValue) + 1, "one entry per LID 0...top")
+        self.top = top
+        self.entries = entries
+    }
+
+    public var blockCount: Int { (entries.count + 63) / 64 }
+
+    /// Block `number` (64 entries, padded with 255 past the top).
+    public func block(_ number: Int) -> [UInt8] {
+        let start = number * 64
+        var block = Array(entries[start..<min(start + 64, entries.count)])
+        if block.count < 64 { block += [UInt8](repeating: 255, count: 64 - block.count) }
+        return block
+    }
+}
+
+/// The desired state of a fabric: every managed port and every switch's table. Pure data, computed
+/// without I/O; `FabricProgrammer` makes the fabric match it.
+public struct ConfigurationPlan: Sendable {
+    public var ports: [PortAddress: PortSettings]
+    public var switches: [Int: SwitchProgram]
+    /// The SM's own port: configured before anything else.
+    public var smPort: PortAddress?
+
+    public init(ports: [PortAddress: PortSettings] = [:], switches: [Int: SwitchProgram] = [:], smPort: PortAddress? = nil) {
+        self.ports = ports
+        self.switches = switches
+        self.smPort = smPort
+    }
+
+    /// The port settings every SM gives a fabric: LIDs on endports with the SM's LID and LMC, MTU and
+    /// VLs agreed by both ends of each link, and every linked port activated.
+    public static func portSettings(
+        for fabric: Fabric, lids: (PortAddress) -> LID?, lmc: UInt8, smLID: LID, subnetTimeout: UInt8
+    ) -> [PortAddress: PortSettings] {
+        var result: [PortAddress: PortSettings] = [:]
+        for (index, node) in fabric.nodes.enumerated() {
+            for port in node.ports.compactMap({ $0 }) {
+                let address = PortAddress(node: index, port: port.number)
+                var settings = PortSettings()
+                let isEndport = node.type == .switch ? port.number == .management : port.remote != nil
+                if isEndport, let lid = lids(address) {
+                    settings.lid = lid
+                    settings.lmc = node.type == .switch && node.switchInfo?.enhancedPort0 != true ? 0 : lmc
+                    settings.masterSMLID = smLID
+                    settings.subnetTimeout = subnetTimeout
+                }
+                if let remote = port.remote, let near = port.info, let far = fabric[remote]?.info {
+                    settings.neighborMTU = min(near.mtuCap, far.mtuCap)
+                    settings.operationalVLs = min(near.vlCap, far.vlCap)
+                    settings.activate = true
+                }
+                if settings != PortSettings() { result[address] = settings }
+            }
+        }
+        return result
+    }
+}

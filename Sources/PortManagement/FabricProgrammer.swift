@@ -1,0 +1,137 @@
+import FabricModel
+import IBTransport
+import IBWire
+import Logging
+
+/// What applying a plan did, and what the fabric holds afterwards.
+public struct ApplyReport: Sendable {
+    public var portInfoSets = 0
+    public var switchInfoSets = 0
+    public var blockReads = 0
+    public var blockSets = 0
+    /// One line per SMP that failed.
+    public var failures: [String] = []
+    /// Each programmed switch's table as its agent reported it back (Get or Set responses), LIDs 0...top.
+    public var tables: [Int: [UInt8]] = [:]
+    /// The state each planned port reported last.
+    public var portStates: [PortAddress: PortState] = [:]
+
+    public var setCount: Int { portInfoSets + switchInfoSets + blockSets }
+}
+
+/// Makes a fabric match a `ConfigurationPlan` by reconciliation: it compares the plan with what the
+/// fabric holds (the PortInfo and SwitchInfo read by discovery, LFT blocks read here) and sends only
+/// the Sets that differ. A fabric that already matches gets no Set at all.
+///
+/// Order: the SM's own port first; then, together, port settings (arming INIT ports in the same Set)
+/// and forwarding tables; then, once both ends of every link are ARMED, ACTIVE.
+public struct FabricProgrammer: Sendable {
+    public let client: SMPClient
+    let logger: Logger
+
+    public init(client: SMPClient, logger: Logger = Logger(label: "swiftsm.program")) {
+        self.client = client
+        self.logger = logger
+    }
+
+    public func apply(_ plan: ConfigurationPlan, to fabric: Fabric, routes: [DirectedRoute]) async -> ApplyReport {
+        var report = ApplyReport()
+        let limit = max(8, client.options.maxOutstanding * 2)
+        // The PortInfo each planned port holds, as last read or answered.
+        var latest: [PortAddress: PortInfo] = [:]
+        for address in plan.ports.keys { latest[address] = fabric[address]?.info }
+
+        // 1. The SM's own port, so that everything after it sees its LID.
+        var remaining = plan.ports
+        if let smPort = plan.smPort, let settings = remaining.removeValue(forKey: smPort) {
+            let outcome = await configure(smPort, settings, fabric: fabric, routes: routes, arm: true)
+            outcome.record(into: &report, latest: &latest, address: smPort)
+        }
+
+        // 2. Port settings and tables, interleaved across nodes by port number and block number.
+        let portJobs = remaining.keys.sorted { ($0.port, $0.node) < ($1.port, $1.node) }
+        let client = self.client
+        async let portOutcomes = mapConcurrently(portJobs, limit: limit) { address in
+            await FabricProgrammer(client: client).configure(address, plan.ports[address]!, fabric: fabric, routes: routes, arm: true)
+        }
+        let tableOutcomes = await programTables(plan, fabric: fabric, routes: routes, limit: limit)
+        for (address, outcome) in zip(portJobs, await portOutcomes) { outcome.record(into: &report, latest: &latest, address: address) }
+        report.switchInfoSets = tableOutcomes.switchInfoSets
+        report.blockReads = tableOutcomes.blockReads
+        report.blockSets = tableOutcomes.blockSets
+        report.failures += tableOutcomes.failures
+        report.tables = tableOutcomes.tables
+
+        // 3. ACTIVE, now that both ends of every link are ARMED.
+        let armed = plan.ports.filter { $0.value.activate && latest[$0.key]?.state == .armed }.map(\.key)
+            .sorted { ($0.port, $0.node) < ($1.port, $1.node) }
+        let snapshot = latest
+        let activations = await mapConcurrently(armed, limit: limit) { address in
+            await FabricProgrammer(client: client).activate(address, holding: snapshot[address]!, fabric: fabric, routes: routes)
+        }
+        for (address, outcome) in zip(armed, activations) { outcome.record(into: &report, latest: &latest, address: address) }
+        report.portStates = latest.compactMapValues(\.state)
+        return report
+    }
+
+    // MARK: - Ports
+
+    struct PortOutcome: Sendable {
+        var sent = false
+        /// The PortInfo the port answered with.
+        var info: PortInfo?
+        var failure: String?
+
+        func record(into report: inout ApplyReport, latest: inout [PortAddress: PortInfo], address: PortAddress) {
+            if sent { report.portInfoSets += 1 }
+            if let info { latest[address] = info }
+            if let failure { report.failures.append(failure) }
+        }
+    }
+
+    /// The PortInfo Set that brings a port to its settings (and from INIT to ARMED), or nil if it
+    /// already matches.
+    static func portInfoSet(observed: PortInfo, settings: PortSettings, arm: Bool) -> PortInfo? {
+        var wanted = observed
+        if let lid = settings.lid { wanted.lid = lid }
+        if let lmc = settings.lmc { wanted.lmc = lmc }
+        if let smLID = settings.masterSMLID { wanted.masterSMLID = smLID }
+        if let timeout = settings.subnetTimeout { wanted.subnetTimeout = timeout }
+        if let mtu = settings.neighborMTU { wanted.neighborMTU = mtu }
+        if let vls = settings.operationalVLs { wanted.operationalVLs = vls }
+        let needsArm = arm && settings.activate && observed.state == .initialize
+        guard wanted != observed || needsArm else { return nil }
+        // In a Set, 0 means "leave as is": never ask for the state or physical state the port already has.
+        wanted.state = needsArm ? .armed : .noChange
+        wanted.physicalState = .noChange
+        return wanted
+    }
+
+    func configure(_ address: PortAddress, _ settings: PortSettings, fabric: Fabric, routes: [DirectedRoute], arm: Bool) async -> PortOutcome {
+        guard let observed = fabric[address]?.info else {
+            return PortOutcome(failure: "\(fabric.describe(address)): no PortInfo was read, cannot configure it")
+        }
+        guard let request = Self.portInfoSet(observed: observed, settings: settings, arm: arm) else {
+            return PortOutcome()
+        }
+        do {
+            let answer = try await client.set(request, modifier: UInt32(address.port.rawValue), route: routes[address.node])
+            return PortOutcome(sent: true, info: answer)
+        } catch {
+            return PortOutcome(sent: true, failure: "\(fabric.describe(address)): PortInfo Set failed: \(error)")
+        }
+    }
+
+    /// Sets an ARMED port ACTIVE; `holding` is its PortInfo as last answered (a Set writes the whole attribute).
+    func activate(_ address: PortAddress, holding: PortInfo, fabric: Fabric, routes: [DirectedRoute]) async -> PortOutcome {
+        var request = holding
+        request.state = .active
+        request.physicalState = .noChange
+        do {
+            let answer = try await client.set(request, modifier: UInt32(address.port.rawValue), route: routes[address.node])
+            return PortOutcome(sent: true, info: answer)
+        } catch {
+            return PortOutcome(sent: true, failure: "\(fabric.describe(address)): ACTIVE refused: \(error)")
+        }
+    }
+}
