@@ -48,7 +48,7 @@ struct DiscoverySweep {
             // A multi-port CA reached again, through another of its ports.
             if type != .switch, node.port(entry) == nil {
                 try? fabric.setPort(FabricPort(number: entry, guid: info.portGUID), of: index)
-                queries.append(.portInfo(node: index, port: entry, route: route))
+                queries.append(.portInfo(node: index, guid: info.nodeGUID, port: entry, route: route))
             }
         } else {
             var node = FabricNode(
@@ -57,16 +57,16 @@ struct DiscoverySweep {
             node.nodeInfo = info
             do { index = try fabric.add(node) } catch { return [] }
             routes.append(route)
-            queries.append(.nodeDescription(node: index, route: route))
+            queries.append(.nodeDescription(node: index, guid: info.nodeGUID, route: route))
             if type == .switch {
-                queries.append(.switchInfo(node: index, route: route))
+                queries.append(.switchInfo(node: index, guid: info.nodeGUID, route: route))
                 for port in 0...info.portCount {
                     try? fabric.setPort(FabricPort(number: PortNumber(UInt8(port)), guid: info.portGUID), of: index)
-                    queries.append(.portInfo(node: index, port: PortNumber(UInt8(port)), route: route))
+                    queries.append(.portInfo(node: index, guid: info.nodeGUID, port: PortNumber(UInt8(port)), route: route))
                 }
             } else {
                 try? fabric.setPort(FabricPort(number: entry, guid: info.portGUID), of: index)
-                queries.append(.portInfo(node: index, port: entry, route: route))
+                queries.append(.portInfo(node: index, guid: info.nodeGUID, port: entry, route: route))
             }
         }
         if let via {

@@ -49,28 +49,32 @@ public struct FabricDiscoverer: Sendable {
 enum DiscoveryQuery: Sendable {
     /// Who is at the end of `route`; `via` is the port it was probed through (nil for the SM's own node).
     case nodeInfo(route: DirectedRoute, via: PortAddress?)
-    case nodeDescription(node: Int, route: DirectedRoute)
-    case switchInfo(node: Int, route: DirectedRoute)
-    case portInfo(node: Int, port: PortNumber, route: DirectedRoute)
+    case nodeDescription(node: Int, guid: GUID, route: DirectedRoute)
+    case switchInfo(node: Int, guid: GUID, route: DirectedRoute)
+    case portInfo(node: Int, guid: GUID, port: PortNumber, route: DirectedRoute)
 
     /// The route the SMP travels: what the per-node window and the round-robin go by.
     var route: DirectedRoute {
         switch self {
-        case .nodeInfo(let route, _), .nodeDescription(_, let route), .switchInfo(_, let route), .portInfo(_, _, let route): route
+        case .nodeInfo(let route, _), .nodeDescription(_, _, let route), .switchInfo(_, _, let route), .portInfo(_, _, _, let route): route
         }
     }
 
     func run(on client: SMPClient) async -> DiscoveryAnswer {
         switch self {
         case .nodeInfo(let route, let via):
-            .nodeInfo(route: route, via: via, await Self.result { () async throws(SMPError) in try await client.get(NodeInfo.self, route: route) })
-        case .nodeDescription(let node, let route):
-            .nodeDescription(node: node, await Self.result { () async throws(SMPError) in try await client.get(NodeDescription.self, route: route) })
-        case .switchInfo(let node, let route):
-            .switchInfo(node: node, await Self.result { () async throws(SMPError) in try await client.get(SwitchInfo.self, route: route) })
-        case .portInfo(let node, let port, let route):
+            .nodeInfo(route: route, via: via, await Self.result { () async throws(SMPError) in
+                try await client.send(.get(.nodeInfo, route: route), to: via == nil ? .route : .unknownNode).decode(NodeInfo.self)
+            })
+        case .nodeDescription(let node, let guid, let route):
+            .nodeDescription(node: node, await Self.result { () async throws(SMPError) in
+                try await client.get(NodeDescription.self, route: route, node: guid)
+            })
+        case .switchInfo(let node, let guid, let route):
+            .switchInfo(node: node, await Self.result { () async throws(SMPError) in try await client.get(SwitchInfo.self, route: route, node: guid) })
+        case .portInfo(let node, let guid, let port, let route):
             .portInfo(node: node, port: port, await Self.result { () async throws(SMPError) in
-                try await client.get(PortInfo.self, modifier: UInt32(port.rawValue), route: route)
+                try await client.get(PortInfo.self, modifier: UInt32(port.rawValue), route: route, node: guid)
             })
         }
     }

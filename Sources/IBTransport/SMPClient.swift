@@ -12,10 +12,15 @@ public struct SMPClientOptions: Sendable {
     public var timeout: Duration
     /// Further attempts after a timeout.
     public var retries: Int
+    /// Probes of nodes not known yet in flight at once. They may all reach one node; more of them means
+    /// a faster sweep but a risk of overflowing a busy switch's VL15 buffer.
+    public var maxUnknownProbes: Int
 
-    public init(maxOutstanding: Int = 16, maxPerDestination: Int = 2, timeout: Duration = .milliseconds(200), retries: Int = 3) {
+    public init(maxOutstanding: Int = 16, maxPerDestination: Int = 2, timeout: Duration = .milliseconds(200), retries: Int = 3,
+                maxUnknownProbes: Int = 8) {
         self.maxOutstanding = maxOutstanding
         self.maxPerDestination = maxPerDestination
+        self.maxUnknownProbes = maxUnknownProbes
         self.timeout = timeout
         self.retries = retries
     }
@@ -36,20 +41,24 @@ public final class SMPClient: Sendable {
         self.transport = transport
         self.options = options
         self.logger = logger
-        self.window = SendWindow(maxTotal: options.maxOutstanding, maxPerDestination: options.maxPerDestination)
+        self.window = SendWindow(maxTotal: options.maxOutstanding, maxPerDestination: options.maxPerDestination, maxUnknown: options.maxUnknownProbes)
     }
 
     /// What was sent so far, by method and attribute, with timeouts and errors.
     public var statistics: SMPStatistics { counters.withLock { $0 } }
 
-    /// Sends one SMP and returns its successful response.
-    public func send(_ request: SMP) async throws(SMPError) -> SMP {
-        let destination: DestinationKey
-        switch request.addressing {
-        case .directed(let header):
-            destination = DestinationKey(route: Array(header.initialPath[1..<(1 + Int(header.hopCount))]), lid: 0)
-        case .lidRouted(let lid): destination = DestinationKey(route: [], lid: lid.rawValue)
+    /// Sends one SMP and returns its successful response. `destination` names the node it goes to
+    /// when known, so that SMPs reaching one node by different routes share its window; probes of
+    /// unknown nodes share one window of their own.
+    public func send(_ request: SMP, to destination: SMPDestination = .route) async throws(SMPError) -> SMP {
+        let key: DestinationKey
+        switch (destination, request.addressing) {
+        case (.node(let guid), _): key = .node(guid)
+        case (.unknownNode, _): key = .unknownNode
+        case (.route, .directed(let header)): key = .route(Array(header.initialPath[1..<(1 + Int(header.hopCount))]))
+        case (.route, .lidRouted(let lid)): key = .lid(lid.rawValue)
         }
+        let destination = key
         await window.acquire(destination)
         defer { window.release(destination) }
 
@@ -82,16 +91,26 @@ public final class SMPClient: Sendable {
         }
     }
 
-    /// Reads attribute `A` along a directed route.
-    public func get<A: SMPAttribute>(_ type: A.Type, modifier: UInt32 = 0, route: DirectedRoute) async throws(SMPError) -> A {
-        try await send(.get(A.attributeID, modifier: modifier, route: route)).decode(A.self)
+    /// Reads attribute `A` along a directed route (to `node`, when known).
+    public func get<A: SMPAttribute>(_ type: A.Type, modifier: UInt32 = 0, route: DirectedRoute, node: GUID? = nil) async throws(SMPError) -> A {
+        try await send(.get(A.attributeID, modifier: modifier, route: route), to: node.map(SMPDestination.node) ?? .route).decode(A.self)
     }
 
     /// Writes attribute `value` along a directed route and returns what the agent answered.
     @discardableResult
-    public func set<A: SMPAttribute>(_ value: A, modifier: UInt32 = 0, route: DirectedRoute) async throws(SMPError) -> A {
-        try await send(.set(value, modifier: modifier, route: route)).decode(A.self)
+    public func set<A: SMPAttribute>(_ value: A, modifier: UInt32 = 0, route: DirectedRoute, node: GUID? = nil) async throws(SMPError) -> A {
+        try await send(.set(value, modifier: modifier, route: route), to: node.map(SMPDestination.node) ?? .route).decode(A.self)
     }
+}
+
+/// Whom an SMP goes to, for the per-node window.
+public enum SMPDestination: Sendable {
+    /// A known node.
+    case node(GUID)
+    /// A node not known yet: a probe through a port.
+    case unknownNode
+    /// Whatever the route (or LID) reaches.
+    case route
 }
 
 /// Counts of SMPs by method and attribute, and of what went wrong.

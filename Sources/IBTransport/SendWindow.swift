@@ -1,10 +1,16 @@
 import DequeModule
+import IBWire
 import Synchronization
 
-/// Where an SMP is headed, for the per-destination window: the path of a directed-route SMP or its LID.
-struct DestinationKey: Hashable, Sendable {
-    let route: [UInt8]
-    let lid: UInt16
+/// Where an SMP is headed, for the per-destination window: the node when the caller knows it (several
+/// routes can lead to one node), else the path of a directed-route SMP or its LID.
+enum DestinationKey: Hashable, Sendable {
+    case node(GUID)
+    /// A node not known yet (a directed-route probe through a port): all such SMPs share one window,
+    /// since any of them may reach a node that is also busy with others.
+    case unknownNode
+    case route([UInt8])
+    case lid(UInt16)
 }
 
 /// Admission control for outstanding SMPs: at most `maxTotal` in flight, and at most `maxPerDestination`
@@ -23,10 +29,13 @@ final class SendWindow: Sendable {
 
     let maxTotal: Int
     let maxPerDestination: Int
+    /// The shared window of probes to nodes not known yet.
+    let maxUnknown: Int
     private let state = Mutex(State())
 
-    init(maxTotal: Int, maxPerDestination: Int) {
-        precondition(maxTotal >= 1 && maxPerDestination >= 1, "windows hold at least one SMP")
+    init(maxTotal: Int, maxPerDestination: Int, maxUnknown: Int) {
+        precondition(maxTotal >= 1 && maxPerDestination >= 1 && maxUnknown >= 1, "windows hold at least one SMP")
+        self.maxUnknown = maxUnknown
         self.maxTotal = maxTotal
         self.maxPerDestination = maxPerDestination
     }
@@ -36,7 +45,7 @@ final class SendWindow: Sendable {
         await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
             let admitted = state.withLock { state -> Bool in
                 let inFlight = state.inFlight[destination, default: 0]
-                if state.total < maxTotal, inFlight < maxPerDestination, state.ready.isEmpty,
+                if state.total < maxTotal, inFlight < limit(destination), state.ready.isEmpty,
                    state.waiting[destination] == nil
                 {
                     state.total += 1
@@ -44,7 +53,7 @@ final class SendWindow: Sendable {
                     return true
                 }
                 state.waiting[destination, default: []].append(continuation)
-                if inFlight < maxPerDestination { Self.markReady(destination, in: &state) }
+                if inFlight < limit(destination) { Self.markReady(destination, in: &state) }
                 return false
             }
             if admitted { continuation.resume() }
@@ -68,11 +77,15 @@ final class SendWindow: Sendable {
                 state.inFlight[next] = inFlight
                 state.total += 1
                 admitted.append(continuation)
-                if state.waiting[next] != nil, inFlight < maxPerDestination { Self.markReady(next, in: &state) }
+                if state.waiting[next] != nil, inFlight < limit(next) { Self.markReady(next, in: &state) }
             }
             return admitted
         }
         for continuation in admitted { continuation.resume() }
+    }
+
+    private func limit(_ destination: DestinationKey) -> Int {
+        destination == .unknownNode ? maxUnknown : maxPerDestination
     }
 
     private static func markReady(_ destination: DestinationKey, in state: inout State) {

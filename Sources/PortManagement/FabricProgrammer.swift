@@ -115,7 +115,7 @@ public struct FabricProgrammer: Sendable {
             return PortOutcome()
         }
         do {
-            let answer = try await client.set(request, modifier: UInt32(address.port.rawValue), route: routes[address.node])
+            let answer = try await client.set(request, modifier: UInt32(address.port.rawValue), route: routes[address.node], node: fabric[address.node].guid)
             return PortOutcome(sent: true, info: answer)
         } catch {
             return PortOutcome(sent: true, failure: "\(fabric.describe(address)): PortInfo Set failed: \(error)")
@@ -128,7 +128,7 @@ public struct FabricProgrammer: Sendable {
         request.state = .active
         request.physicalState = .noChange
         do {
-            let answer = try await client.set(request, modifier: UInt32(address.port.rawValue), route: routes[address.node])
+            let answer = try await client.set(request, modifier: UInt32(address.port.rawValue), route: routes[address.node], node: fabric[address.node].guid)
             return PortOutcome(sent: true, info: answer)
         } catch {
             return PortOutcome(sent: true, failure: "\(fabric.describe(address)): ACTIVE refused: \(error)")

@@ -55,7 +55,7 @@ extension FabricProgrammer {
         let client = self.client
         let topResults = await mapConcurrently(topChanges, limit: limit) { node, wanted -> String? in
             do {
-                _ = try await client.set(wanted, route: routes[node])
+                _ = try await client.set(wanted, route: routes[node], node: fabric[node].guid)
                 return nil
             } catch {
                 return "switch \"\(fabric[node].description)\": SwitchInfo Set failed: \(error)"
@@ -66,7 +66,7 @@ extension FabricProgrammer {
 
         let results = await mapConcurrently(jobs, limit: limit) { job in
             await Self.programBlock(job.node, job.block, wanted: plan.switches[job.node]!.block(job.block),
-                                    compareFirst: job.compareFirst, client: client, route: routes[job.node], name: fabric[job.node].description)
+                                    compareFirst: job.compareFirst, client: client, route: routes[job.node], guid: fabric[job.node].guid, name: fabric[job.node].description)
         }
         for (job, result) in zip(jobs, results) {
             if result.read { outcomes.blockReads += 1 }
@@ -84,12 +84,12 @@ extension FabricProgrammer {
     }
 
     private static func programBlock(
-        _ node: Int, _ block: Int, wanted: [UInt8], compareFirst: Bool, client: SMPClient, route: DirectedRoute, name: String
+        _ node: Int, _ block: Int, wanted: [UInt8], compareFirst: Bool, client: SMPClient, route: DirectedRoute, guid: GUID, name: String
     ) async -> BlockResult {
         var result = BlockResult()
         do {
             if compareFirst {
-                let current = try await client.get(LinearForwardingTableBlock.self, modifier: UInt32(block), route: route)
+                let current = try await client.get(LinearForwardingTableBlock.self, modifier: UInt32(block), route: route, node: guid)
                 result.read = true
                 let entries = current.ports.map(\.rawValue)
                 if entries == wanted {
@@ -97,7 +97,7 @@ extension FabricProgrammer {
                     return result
                 }
             }
-            let answer = try await client.set(LinearForwardingTableBlock(ports: wanted.map(PortNumber.init(rawValue:))), modifier: UInt32(block), route: route)
+            let answer = try await client.set(LinearForwardingTableBlock(ports: wanted.map(PortNumber.init(rawValue:))), modifier: UInt32(block), route: route, node: guid)
             result.written = true
             result.entries = answer.ports.map(\.rawValue)
         } catch {

@@ -24,7 +24,9 @@ struct Discover: AsyncParsableCommand {
         let session = try await FabricSession.open(fabric)
         let started = ContinuousClock.now
         let result = await FabricDiscoverer(client: session.client, logger: fabric.logger).discover()
-        if stats { SweepStatistics.print(session.client.statistics, phases: [("discover", ContinuousClock.now - started)]) }
+        if stats {
+            SweepStatistics.print(session.client.statistics, phases: [("discover", ContinuousClock.now - started)], simulator: session.simulator?.counters)
+        }
         guard !result.fabric.nodes.isEmpty else {
             await session.abandon()
             throw CommandFailure(.noPort, result.problems.first?.message ?? "the local port did not answer")

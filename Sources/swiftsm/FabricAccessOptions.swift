@@ -21,6 +21,9 @@ struct FabricAccessOptions: ParsableArguments {
     @Option(help: "SMPs in flight to any one node (1-16).")
     var maxPerNode: Int = 2
 
+    @Option(help: "Probes of not-yet-known nodes in flight at once (1-64). They may all reach one switch, whose VL15 buffer holds only a few.")
+    var maxProbes: Int = 8
+
     @Option(help: ArgumentHelp("Time to wait for a response before retrying, in milliseconds.", valueName: "ms"))
     var timeout: Int = 200
 
@@ -40,6 +43,7 @@ struct FabricAccessOptions: ParsableArguments {
         if let port, !(0...254).contains(port) { throw ValidationError("--port \(port) is not a port number (0-254)") }
         guard (1...256).contains(maxOutstanding) else { throw ValidationError("--max-outstanding \(maxOutstanding) is outside 1-256") }
         guard (1...16).contains(maxPerNode) else { throw ValidationError("--max-per-node \(maxPerNode) is outside 1-16") }
+        guard (1...64).contains(maxProbes) else { throw ValidationError("--max-probes \(maxProbes) is outside 1-64") }
         guard (1...60_000).contains(timeout) else { throw ValidationError("--timeout \(timeout) is outside 1-60000 ms") }
         guard (0...20).contains(retries) else { throw ValidationError("--retries \(retries) is outside 0-20") }
         if simulate != nil, ca != nil || port != nil { throw ValidationError("--simulate cannot be combined with --ca or --port") }
@@ -47,7 +51,8 @@ struct FabricAccessOptions: ParsableArguments {
     }
 
     var clientOptions: SMPClientOptions {
-        SMPClientOptions(maxOutstanding: maxOutstanding, maxPerDestination: maxPerNode, timeout: .milliseconds(timeout), retries: retries)
+        SMPClientOptions(maxOutstanding: maxOutstanding, maxPerDestination: maxPerNode, timeout: .milliseconds(timeout), retries: retries,
+                         maxUnknownProbes: maxProbes)
     }
 
     var logger: Logger {
