@@ -1,0 +1,67 @@
+#!/usr/bin/env bash
+# Benchmark: `swiftsm sweep --once` against `opensm -o` (default window and --maxsmps 64) on the same
+# ibsim three-level fat trees, each SM on a fresh ibsim; then the 11,664-host tree on the in-process
+# simulator with the real-switch model (255 us per agent, VL15 depth 4). Prints figures, not a test.
+#   Benchmarks/sweep.sh [RADIX ...]     (default: 24 36 -> 3,456 and 11,664 hosts)
+# Every configured fabric is judged afterwards by `swiftsm verify` (all ports ACTIVE, all routes min-hop).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+./scripts/install-deps.sh
+command -v /usr/bin/time >/dev/null || { echo "needs /usr/bin/time (apt-get install time)" >&2; exit 1; }
+swift build -c release --product swiftsm >&2
+swiftsm=$PWD/.build/release/swiftsm
+preload=/usr/lib/x86_64-linux-gnu/umad2sim/libumad2sim.so
+work=$(mktemp -d)
+ibsim_pid=
+trap 'kill -9 $ibsim_pid 2>/dev/null || true; rm -rf "$work"' EXIT
+
+start_ibsim() {
+    export IBSIM_SOCKNAME="swiftsm-sweep-bench-$$-$RANDOM"
+    (cd "$work" && exec ibsim -s $limits "$topo" > "$work/ibsim.log" 2>&1 < <(sleep infinity)) &
+    ibsim_pid=$!
+    until grep -q "simulator ready" "$work/ibsim.log" 2>/dev/null; do sleep 0.2; done
+}
+
+stop_ibsim() { kill -9 "$ibsim_pid"; wait "$ibsim_pid" 2>/dev/null || true; }
+
+# run LABEL COMMAND...: one SM run under umad2sim on a fresh ibsim, then `swiftsm verify`; prints a row.
+run() {
+    local label=$1; shift
+    start_ibsim
+    (cd "$work" && LD_PRELOAD=$preload timeout 900 /usr/bin/time -f "%e %M" -o "$work/time" "$@" > "$work/out" 2> "$work/err") || true
+    local verdict
+    if (cd "$work" && LD_PRELOAD=$preload timeout 600 "$swiftsm" verify --max-outstanding 64 > "$work/verify" 2>&1); then
+        verdict="verified"
+    else
+        verdict="NOT VERIFIED: $(head -c 120 "$work/verify" | tr '\n' ' ')"
+    fi
+    stop_ibsim
+    read -r seconds kb < "$work/time"
+    printf "  %-28s %8s s %7s MB  %s\n" "$label" "$seconds" "$((kb / 1024))" "$verdict"
+}
+
+osm() {
+    local dir="$work/osm-$RANDOM"
+    mkdir -p "$dir"
+    OSM_TMP_DIR=$dir OSM_CACHE_DIR=$dir opensm -o -f "$dir/osm.log" "$@"
+    # opensm's own phase marks: discovery ends at MASTER, tables are in at "minhop tables configured".
+    awk '/Entering MASTER state|minhop tables configured|SUBNET UP/ { split($3, t, ":"); s = t[1] * 3600 + t[2] * 60 + t[3] + $4 / 1e6;
+         if (!first) first = s; printf "    opensm %-40s +%.2f s\n", substr($0, index($0, "->") + 3, 40), s - first }' "$dir/osm.log" >&2
+}
+
+for k in ${@:-24 36}; do
+    topo="$work/fat-tree-3-k$k.topo"
+    "$swiftsm" fabric generate fat-tree-3 --radix "$k" -o "$topo"
+    limits=$(sed -n 's/^# load with: ibsim -s -n \(.*\) <this file>$/\1/p' "$topo")
+    echo "fat-tree-3 k=$k: $(sed -n 's/^# \(.*\)$/\1/p' "$topo" | sed -n 2p)"
+    run "opensm -o (window 4)" bash -c "$(declare -f osm); work=$work; osm"
+    run "opensm -o --maxsmps 64" bash -c "$(declare -f osm); work=$work; osm --maxsmps 64"
+    run "swiftsm sweep --once" "$swiftsm" sweep --once --max-outstanding 64 --stats
+    sed -n '/^SMPs sent/,$p' "$work/err" | sed 's/^/    /'
+done
+
+topo="$work/fat-tree-3-k36.topo"
+[ -f "$topo" ] || "$swiftsm" fabric generate fat-tree-3 --radix 36 -o "$topo"
+echo "in-process simulator, fat-tree-3 k=36, 255 us per agent, VL15 depth 4:"
+/usr/bin/time -f "  swiftsm sweep --once: %e s, %M KB peak" "$swiftsm" sweep --once --simulate "$topo" \
+    --sim-service-time 255 --sim-vl15-depth 4 --max-outstanding 64 --stats 2>&1 | sed 's/^/  /'

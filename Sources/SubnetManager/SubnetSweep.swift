@@ -1,0 +1,156 @@
+import Discovery
+import FabricModel
+import IBTransport
+import IBWire
+import Logging
+import PortManagement
+import Routing
+
+/// How a sweep configures the subnet.
+public struct SweepOptions: Sendable {
+    /// LID mask control: each CA port gets 2^lmc LIDs.
+    public var lmc: UInt8
+    /// OpenSM-format guid2lid file: read before assigning LIDs (if it exists), written after.
+    public var guid2lidPath: String?
+    /// PortInfo.SubnetTimeout given to every endport.
+    public var subnetTimeout: UInt8
+
+    public init(lmc: UInt8 = 0, guid2lidPath: String? = nil, subnetTimeout: UInt8 = 18) {
+        self.lmc = lmc
+        self.guid2lidPath = guid2lidPath
+        self.subnetTimeout = subnetTimeout
+    }
+}
+
+/// Everything one sweep found, decided and did.
+public struct SweepReport: Sendable {
+    public var discovery: DiscoveryResult
+    public var lids: LIDAssignment
+    public var tables: ForwardingTables
+    public var apply: ApplyReport
+    public var verification: RouteVerification
+    /// Time of each phase, in order.
+    public var phases: [(name: String, duration: Duration)]
+    /// Things worth knowing that did not stop the sweep (dropped guid2lid entries, replaced LIDs).
+    public var warnings: [String]
+    /// What keeps the subnet from being fully usable; empty when every linked port is ACTIVE and every
+    /// (switch, LID) pair is delivered on a shortest path.
+    public var problems: [String]
+
+    public var isHealthy: Bool { problems.isEmpty }
+    /// Linked ports that ended ACTIVE, of those planned to be.
+    public var activePorts: (active: Int, planned: Int)
+}
+
+/// Why a sweep could not run at all.
+public enum SweepError: Error, Equatable, Sendable, CustomStringConvertible {
+    /// The SM's own node did not answer.
+    case noLocalNode(String)
+    /// The guid2lid file is unreadable or not a guid2lid file.
+    case badGUID2LID(String)
+    /// The fabric needs more LIDs than the switches can route.
+    case lidAssignment(String)
+
+    public var description: String {
+        switch self {
+        case .noLocalNode(let why), .badGUID2LID(let why), .lidAssignment(let why): why
+        }
+    }
+}
+
+/// One full configuration pass: discover, assign LIDs, route, program by reconciliation, activate,
+/// verify. Planning (LIDs, routes, the desired state) is pure; only discovery and programming talk
+/// to the fabric, so a second pass over a configured fabric sends no Set at all.
+public struct SubnetSweep: Sendable {
+    public let client: SMPClient
+    public let options: SweepOptions
+    let logger: Logger
+
+    public init(client: SMPClient, options: SweepOptions = SweepOptions(), logger: Logger = Logger(label: "swiftsm.sweep")) {
+        self.client = client
+        self.options = options
+        self.logger = logger
+    }
+
+    public func runOnce() async throws(SweepError) -> SweepReport {
+        var phases: [(name: String, duration: Duration)] = []
+        let clock = ContinuousClock()
+        var started = clock.now
+        func endPhase(_ name: String) {
+            let now = clock.now
+            phases.append((name, now - started))
+            started = now
+        }
+
+        let discovery = await FabricDiscoverer(client: client, logger: logger).discover()
+        endPhase("discover")
+        let fabric = discovery.fabric
+        guard let origin = fabric.origin else {
+            throw .noLocalNode(discovery.problems.first?.message ?? "the local port did not answer")
+        }
+
+        var warnings: [String] = []
+        var persisted: GUID2LIDTable?
+        if let path = options.guid2lidPath, let loaded = try Self.loadGUID2LID(path) {
+            persisted = loaded.table
+            warnings += loaded.warnings
+        }
+        let lids: LIDAssignment
+        do {
+            lids = try assignLIDs(fabric, options: LIDAssignmentOptions(lmc: options.lmc, smPort: origin, persisted: persisted))
+        } catch {
+            throw .lidAssignment(error.description)
+        }
+        warnings += lids.problems
+        endPhase("assign LIDs")
+
+        let tables = computeMinHopRoutes(fabric, lids: lids)
+        endPhase("route")
+
+        let plan = Self.plan(fabric: fabric, lids: lids, tables: tables, origin: origin, options: options)
+        let apply = await FabricProgrammer(client: client, logger: logger).apply(plan, to: fabric, routes: discovery.routes)
+        endPhase("program")
+
+        let programmed = apply.tables
+        let verification = verifyRoutes(fabric, lids: lids) { node, lid in
+            guard let table = programmed[node] else { return nil }
+            let index = Int(lid.rawValue)
+            return index < table.count ? PortNumber(table[index]) : PortNumber(255)
+        }
+        endPhase("verify")
+
+        if let path = options.guid2lidPath {
+            do { try lids.table.write(to: path) } catch { warnings.append(error.description) }
+        }
+
+        let planned = plan.ports.filter { $0.value.activate }.map(\.key)
+        let inactive = planned.filter { apply.portStates[$0] != .active }.sorted()
+        var problems = discovery.problems.map(\.message) + apply.failures
+        if !inactive.isEmpty {
+            let sample = inactive.prefix(5).map { "\(fabric.describe($0)) is \(apply.portStates[$0].map { "\($0)" } ?? "unknown")" }
+            problems.append("\(inactive.count) linked port(s) not ACTIVE: " + sample.joined(separator: ", ") + (inactive.count > 5 ? ", ..." : ""))
+        }
+        if !verification.isValid { problems.append("route verification failed: \(verification.summary)") }
+        return SweepReport(
+            discovery: discovery, lids: lids, tables: tables, apply: apply, verification: verification, phases: phases,
+            warnings: warnings, problems: problems, activePorts: (planned.count - inactive.count, planned.count))
+    }
+
+    /// The desired state: port settings for every endport and link, and every switch's table.
+    static func plan(fabric: Fabric, lids: LIDAssignment, tables: ForwardingTables, origin: PortAddress, options: SweepOptions) -> ConfigurationPlan {
+        let smLID = lids.lid(of: origin) ?? .unassigned
+        let ports = ConfigurationPlan.portSettings(
+            for: fabric, lids: { lids.lid(of: $0) }, lmc: options.lmc, smLID: smLID, subnetTimeout: options.subnetTimeout)
+        var switches: [Int: SwitchProgram] = [:]
+        for node in tables.switches {
+            switches[node] = SwitchProgram(top: tables.top, entries: tables.table(switch: node).map(\.rawValue))
+        }
+        return ConfigurationPlan(ports: ports, switches: switches, smPort: origin)
+    }
+
+    /// The guid2lid table at `path`; nil when there is no such file yet (a first run).
+    static func loadGUID2LID(_ path: String) throws(SweepError) -> (table: GUID2LIDTable, warnings: [String])? {
+        guard FileSystemCheck.exists(path) else { return nil }
+        do { return try GUID2LIDTable.load(path: path) } catch { throw .badGUID2LID(error.description) }
+    }
+}

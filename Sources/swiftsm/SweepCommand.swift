@@ -1,0 +1,76 @@
+import ArgumentParser
+import Foundation
+import SubnetManager
+
+/// `swiftsm sweep --once`: configure the subnet and exit.
+struct Sweep: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Configure the subnet: discover, assign LIDs, route, program the switches, activate every port, verify.",
+        discussion: """
+            Only what differs from the desired state is written: a second sweep of a configured fabric sends no Set. \
+            Exit 0 only when every linked port is ACTIVE and every (switch, LID) pair is delivered on a shortest path. \
+            \(ExitStatus.helpText)
+            """)
+
+    @OptionGroup var fabric: FabricAccessOptions
+
+    @Flag(help: "Sweep once and exit (the only mode so far).")
+    var once = false
+
+    @Option(help: "LID mask control (0-7): each CA port gets 2^LMC LIDs, routed over different paths where possible.")
+    var lmc: Int = 0
+
+    @Option(help: ArgumentHelp("OpenSM-format guid2lid file: LIDs are kept from it and it is rewritten (atomically) after the sweep.", valueName: "file"))
+    var guid2lid: String?
+
+    @Option(help: "PortInfo.SubnetTimeout for every endport (0-31).")
+    var subnetTimeout: Int = 18
+
+    @Flag(help: "Print SMPs sent by method and attribute, and the time of each phase, to stderr.")
+    var stats = false
+
+    func validate() throws {
+        guard once else { throw ValidationError("only --once is supported so far: there is no daemon mode yet") }
+        guard (0...7).contains(lmc) else { throw ValidationError("--lmc \(lmc) is outside 0-7") }
+        guard (0...31).contains(subnetTimeout) else { throw ValidationError("--subnet-timeout \(subnetTimeout) is outside 0-31") }
+    }
+
+    func run() async throws {
+        let session = try await FabricSession.open(fabric)
+        let options = SweepOptions(lmc: UInt8(lmc), guid2lidPath: guid2lid, subnetTimeout: UInt8(subnetTimeout))
+        let report: SweepReport
+        do {
+            report = try await SubnetSweep(client: session.client, options: options, logger: fabric.logger).runOnce()
+        } catch {
+            await session.abandon()
+            switch error {
+            case .noLocalNode(let why): throw CommandFailure(.noPort, why)
+            case .badGUID2LID(let why): throw CommandFailure(.badInput, why)
+            case .lidAssignment(let why): throw CommandFailure(.partial, why)
+            }
+        }
+        try await session.close()
+        if stats { SweepStatistics.print(session.client.statistics, phases: report.phases, simulator: session.simulator?.counters) }
+        for warning in report.warnings { printError("swiftsm: warning: \(warning)") }
+        print(SweepSummary.lines(report).joined(separator: "\n"))
+        for problem in report.problems { printError("swiftsm: \(problem)") }
+        if !report.isHealthy {
+            throw CommandFailure(.partial, "the subnet is not fully configured: \(report.problems.count) problem(s) listed above")
+        }
+    }
+}
+
+/// The few lines a sweep prints on stdout.
+enum SweepSummary {
+    static func lines(_ report: SweepReport) -> [String] {
+        let fabric = report.discovery.fabric
+        let (active, planned) = report.activePorts
+        let apply = report.apply
+        return [
+            "nodes: \(fabric.switches.count) switches, \(fabric.channelAdapters.count) CAs; linked ports ACTIVE: \(active) of \(planned)",
+            "LIDs: \(report.lids.lidCount) assigned, highest \(report.lids.maxLID), LMC \(report.lids.lmc)",
+            "programmed: \(apply.portInfoSets) PortInfo, \(apply.switchInfoSets) SwitchInfo, \(apply.blockSets) LFT block Sets (\(apply.blockReads) blocks read to compare)",
+            "routes: \(report.verification.summary)",
+        ]
+    }
+}
