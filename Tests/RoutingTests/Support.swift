@@ -46,3 +46,59 @@ extension Fabric {
     /// The node index of the node described `name`.
     func named(_ name: String) -> Int { nodes.firstIndex { $0.description == name }! }
 }
+
+extension Fabric {
+    /// Sets the LID a port holds (as if read from the fabric).
+    mutating func setLID(_ lid: UInt16, _ address: PortAddress) {
+        var node = self[address.node]
+        node.ports[address.port.index]!.lid = LID(lid)
+        self[address.node] = node
+    }
+
+    /// Gives a switch a SwitchInfo with `cap` LinearFDBCap (and enhanced port 0 if asked).
+    mutating func setSwitchInfo(_ index: Int, cap: Int = 49152, enhancedPort0: Bool = false) {
+        var node = self[index]
+        var info = node.switchInfo ?? SwitchInfo()
+        info.linearFDBCap = cap
+        info.enhancedPort0 = enhancedPort0
+        node.switchInfo = info
+        self[index] = node
+    }
+
+    /// Port 1 of the node described `name`.
+    func port1(_ name: String) -> PortAddress { PortAddress(node: named(name), port: 1) }
+    func port0(_ name: String) -> PortAddress { PortAddress(node: named(name), port: 0) }
+}
+
+/// Checks the invariants every assignment must hold; returns the issues found (empty: fine).
+func assignmentIssues(_ fabric: Fabric, _ lids: LIDAssignment, lmc: UInt8) -> [String] {
+    var issues: [String] = []
+    var expected = 0
+    for node in fabric.nodes {
+        expected += node.type == .switch ? 1 : node.knownPorts.filter { $0.remote != nil }.count
+    }
+    if lids.endports.count != expected { issues.append("\(lids.endports.count) endports, expected \(expected)") }
+    var seen = Set<UInt16>()
+    for endport in lids.endports {
+        let node = fabric[endport.address.node]
+        let enhanced = node.switchInfo?.enhancedPort0 == true
+        let count = node.type == .switch && !enhanced ? 1 : 1 << Int(lmc)
+        if endport.count != count { issues.append("\(fabric.describe(endport.address)) has \(endport.count) LIDs, expected \(count)") }
+        if Int(endport.base.rawValue) % count != 0 { issues.append("\(fabric.describe(endport.address)) base \(endport.base) unaligned") }
+        if endport.base.rawValue == 0 || endport.range.last > lids.limit { issues.append("\(fabric.describe(endport.address)) LIDs \(endport.range) out of range") }
+        for lid in endport.base.rawValue...endport.range.last.rawValue {
+            if !seen.insert(lid).inserted { issues.append("LID \(lid) given twice") }
+            if lids.owner(of: LID(lid)) != endport.address { issues.append("owner(of: \(lid)) is wrong") }
+        }
+        if lids.lid(of: endport.address) != endport.base { issues.append("lid(of:) is wrong") }
+        if endport.guid != fabric[endport.address]?.guid { issues.append("GUID of \(fabric.describe(endport.address)) is wrong") }
+    }
+    if lids.maxLID.rawValue != seen.max() ?? 0 { issues.append("maxLID \(lids.maxLID), highest given \(seen.max() ?? 0)") }
+    if lids.owner(of: LID(0)) != nil { issues.append("LID 0 has an owner") }
+    if lids.owner(of: LID(UInt16(lids.maxLID.rawValue + 1))) != nil { issues.append("LID above max has an owner") }
+    let table = lids.table
+    for endport in lids.endports where table[endport.guid] != endport.range {
+        issues.append("table entry of \(endport.guid) is \(String(describing: table[endport.guid])), not \(endport.range)")
+    }
+    return issues
+}
