@@ -130,6 +130,33 @@ public func verifyRoutes(_ fabric: Fabric, lids: LIDAssignment, tables: some For
     var stamp: Int32 = 0
     var hopTotal = 0
 
+    // The tables as flat rows (entries[lid * switchCount + slot]), read once through the lookup.
+    let rows = Int(lids.maxLID.rawValue) + 1
+    let entries: [UInt8]
+    if let computed = tables as? ForwardingTables, computed.switches == graph.nodes, computed.top >= lids.maxLID {
+        entries = computed.entries
+    } else {
+        var flat = [UInt8](repeating: LinearForwardingTableBlock.unrouted.rawValue, count: rows * switchCount)
+        for endport in lids.endports {
+            for lid in Int(endport.base.rawValue)..<(Int(endport.base.rawValue) + endport.count) {
+                for slot in 0..<switchCount {
+                    flat[lid * switchCount + slot] = (tables.outputPort(switch: graph.nodes[slot], lid: LID(UInt16(lid))) ?? LinearForwardingTableBlock.unrouted).rawValue
+                }
+            }
+        }
+        entries = flat
+    }
+    // What each switch port is cabled to (node -1: nothing).
+    var linkNode = [Int32](repeating: -1, count: switchCount * stride)
+    var linkPort = [UInt8](repeating: 0, count: switchCount * stride)
+    for (slot, index) in graph.nodes.enumerated() {
+        for port in fabric.nodes[index].ports {
+            guard let port, let remote = port.remote, port.number.index < stride else { continue }
+            linkNode[slot * stride + port.number.index] = Int32(remote.node)
+            linkPort[slot * stride + port.number.index] = remote.port.rawValue
+        }
+    }
+
     func name(_ slot: Int) -> String { "\"\(fabric.nodes[graph.nodes[slot]].description)\"" }
 
     for target in 0..<switchCount where !byTarget[target].isEmpty {
@@ -139,6 +166,7 @@ public func verifyRoutes(_ fabric: Fabric, lids: LIDAssignment, tables: some For
             let isSwitchPort = fabric.nodes[endport.address.node].type == .switch
             for offset in 0..<endport.count {
                 let lid = LID(endport.base.rawValue + UInt16(offset))
+                let lidRow = Int(lid.rawValue) * switchCount
                 stamp += 1
                 for start in 0..<switchCount {
                     guard distance[start] >= 0 else {
@@ -161,28 +189,29 @@ public func verifyRoutes(_ fabric: Fabric, lids: LIDAssignment, tables: some For
                         }
                         pathStamp[current] = stamp
                         path.append(Int32(current))
-                        let node = graph.nodes[current]
-                        guard let port = tables.outputPort(switch: node, lid: lid),
-                              port != LinearForwardingTableBlock.unrouted else {
+                        let port = Int(entries[lidRow + current])
+                        if port == Int(LinearForwardingTableBlock.unrouted.rawValue) {
                             end = (.deadEnd, 0, Int32(current), 255)
                             break
                         }
-                        if port == .management {
-                            end = isSwitchPort && endport.address.node == node
+                        if port == 0 {
+                            end = isSwitchPort && endport.address.node == graph.nodes[current]
                                 ? (.delivered, 0, 0, 0) : (.wrongPortZero, 0, Int32(current), 0)
                             break
                         }
-                        guard let remote = fabric.nodes[node].port(port)?.remote else {
-                            end = (.unlinked, 0, Int32(current), Int32(port.rawValue))
+                        let remoteNode = port < stride ? Int(linkNode[current * stride + port]) : -1
+                        guard remoteNode >= 0 else {
+                            end = (.unlinked, 0, Int32(current), Int32(port))
                             break
                         }
-                        let nextSlot = graph.slotOfNode[remote.node]
+                        let nextSlot = graph.slotOfNode[remoteNode]
                         if nextSlot >= 0 {
-                            portLoad[current * stride + Int(port.rawValue)] += 1
+                            portLoad[current * stride + port] += 1
                             current = Int(nextSlot)
                             continue
                         }
-                        end = remote == endport.address ? (.delivered, 1, 0, 0) : (.reachesCA, 0, Int32(current), Int32(remote.node))
+                        let delivered = remoteNode == endport.address.node && linkPort[current * stride + port] == endport.address.port.rawValue
+                        end = delivered ? (.delivered, 1, 0, 0) : (.reachesCA, 0, Int32(current), Int32(remoteNode))
                         break
                     }
                     // Settle the walked switches, last first (hops count from the last one).
@@ -198,7 +227,7 @@ public func verifyRoutes(_ fabric: Fabric, lids: LIDAssignment, tables: some For
                     }
 
                     result.pairsChecked += 1
-                    let problemPrefix = "switch \(name(start)) LID \(lid)"
+                    func problemPrefix() -> String { "switch \(name(start)) LID \(lid)" }
                     switch outcome[start] {
                     case .delivered:
                         result.delivered += 1
@@ -208,23 +237,23 @@ public func verifyRoutes(_ fabric: Fabric, lids: LIDAssignment, tables: some For
                         let shortest = Int(distance[start]) + (isSwitchPort ? 0 : 1)
                         if taken > shortest {
                             result.longerThanMinHop += 1
-                            result.note("\(problemPrefix): \(taken) hops, min-hop is \(shortest)")
+                            result.note("\(problemPrefix()): \(taken) hops, min-hop is \(shortest)")
                         }
                     case .loop:
                         result.loops += 1
-                        result.note("\(problemPrefix): loop (through \(name(Int(failedAt[start]))))")
+                        result.note("\(problemPrefix()): loop (through \(name(Int(failedAt[start]))))")
                     case .deadEnd:
                         result.undelivered += 1
-                        result.note("\(problemPrefix): dead end at \(name(Int(failedAt[start]))) (no route)")
+                        result.note("\(problemPrefix()): dead end at \(name(Int(failedAt[start]))) (no route)")
                     case .unlinked:
                         result.undelivered += 1
-                        result.note("\(problemPrefix): dead end at \(name(Int(failedAt[start]))) port \(detail[start]) (not linked)")
+                        result.note("\(problemPrefix()): dead end at \(name(Int(failedAt[start]))) port \(detail[start]) (not linked)")
                     case .wrongPortZero:
                         result.undelivered += 1
-                        result.note("\(problemPrefix): delivered to port 0 of \(name(Int(failedAt[start]))), not its owner")
+                        result.note("\(problemPrefix()): delivered to port 0 of \(name(Int(failedAt[start]))), not its owner")
                     case .reachesCA:
                         result.undelivered += 1
-                        result.note("\(problemPrefix): reaches \"\(fabric.nodes[Int(detail[start])].description)\" from \(name(Int(failedAt[start]))), not its owner")
+                        result.note("\(problemPrefix()): reaches \"\(fabric.nodes[Int(detail[start])].description)\" from \(name(Int(failedAt[start]))), not its owner")
                     }
                 }
             }
