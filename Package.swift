@@ -6,7 +6,10 @@ let package = Package(
     platforms: [.macOS(.v15)],
     products: [
         .executable(name: "swiftsm", targets: ["swiftsm"]),
-        .library(name: "SwiftSMKit", targets: ["IBWire", "IBTransport", "IBCapture", "FabricModel", "FabricSimulator", "Discovery", "PortManagement"]),
+        .library(name: "SwiftSMKit", targets: [
+            "IBWire", "IBTransport", "IBCapture", "FabricModel", "FabricSimulator", "Discovery", "Routing", "PortManagement",
+            "SubnetManager",
+        ]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
@@ -41,25 +44,35 @@ let package = Package(
             .product(name: "Logging", package: "swift-log"),
             .product(name: "DequeModule", package: "swift-collections"),
         ]),
+        // LID assignment, guid2lid persistence, min-hop routing and route verification (pure).
+        .target(name: "Routing", dependencies: ["IBWire", "FabricModel"]),
         // Applying a desired state (port settings, forwarding tables, activation) by reconciliation.
         .target(name: "PortManagement", dependencies: [
             "IBWire", "IBTransport", "FabricModel",
             .product(name: "Logging", package: "swift-log"),
         ]),
+        // One configuration pass: discover, plan (LIDs, routes), apply, verify.
+        .target(name: "SubnetManager", dependencies: [
+            "IBWire", "IBTransport", "FabricModel", "Discovery", "Routing", "PortManagement",
+            .product(name: "Logging", package: "swift-log"),
+        ]),
         .executableTarget(name: "swiftsm", dependencies: [
-            "IBWire", "IBTransport", "IBCapture", "FabricModel", "FabricSimulator", "Discovery",
+            "IBWire", "IBTransport", "IBCapture", "FabricModel", "FabricSimulator", "Discovery", "Routing", "PortManagement",
+            "SubnetManager",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
             .product(name: "Logging", package: "swift-log"),
         ]),
 
-        .target(name: "TestSupport", dependencies: ["IBWire", "IBTransport", "FabricModel", "FabricSimulator", "Discovery"], path: "Tests/TestSupport"),
+        .target(name: "TestSupport", dependencies: ["IBWire", "IBTransport", "FabricModel", "FabricSimulator", "Discovery", "Routing"], path: "Tests/TestSupport"),
         .testTarget(name: "IBWireTests", dependencies: ["IBWire", "CIBMad", "TestSupport"]),
         .testTarget(name: "IBTransportTests", dependencies: ["IBTransport", "TestSupport"]),
         .testTarget(name: "IBCaptureTests", dependencies: ["IBCapture", "TestSupport"]),
         .testTarget(name: "FabricModelTests", dependencies: ["FabricModel", "TestSupport"]),
         .testTarget(name: "FabricSimulatorTests", dependencies: ["FabricSimulator", "TestSupport"]),
         .testTarget(name: "DiscoveryTests", dependencies: ["Discovery", "FabricSimulator", "TestSupport"]),
+        .testTarget(name: "RoutingTests", dependencies: ["Routing", "FabricModel", "TestSupport"], exclude: ["Fixtures"]),
         .testTarget(name: "PortManagementTests", dependencies: ["PortManagement", "Discovery", "FabricSimulator", "TestSupport"]),
+        .testTarget(name: "SubnetManagerTests", dependencies: ["SubnetManager", "FabricSimulator", "Routing", "TestSupport"]),
         .testTarget(name: "IntegrationTests", dependencies: ["FabricModel", "TestSupport"]),
     ],
     swiftLanguageModes: [.v6]

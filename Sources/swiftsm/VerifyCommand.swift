@@ -1,6 +1,7 @@
 import ArgumentParser
 import Discovery
 import FabricModel
+import IBWire
 import PortManagement
 import Routing
 
