@@ -60,6 +60,10 @@ extension SimulatedFabric.State {
         let number = node.type != .switch && request.attributeModifier == 0 ? arrival.port : Int(request.attributeModifier)
         guard request.attributeModifier <= 255, let port = node.port(number) else { return (.invalidAttributeValue, request.payload) }
         var status = MADStatus.ok
+        // Like ibsim's agents, a CA takes a PortInfo Set only for the port the SMP came in on.
+        if request.method == .set, node.type != .switch, number != arrival.port {
+            return (.invalidAttributeValue, request.payload)
+        }
         if request.method == .set {
             status = setPortInfo(PortInfo(bytes: request.payload), node: arrival.node, port: number)
         }

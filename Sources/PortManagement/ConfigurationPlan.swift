@@ -92,3 +92,17 @@ public struct ConfigurationPlan: Sendable {
         return result
     }
 }
+
+extension Fabric {
+    /// The directed route an SMP about `address` should take. A switch answers for any of its ports on
+    /// its own route; a CA port is reached through its own link (agents such as ibsim's refuse a PortInfo
+    /// Set for a port other than the one the SMP came in on).
+    public func route(toPort address: PortAddress, nodeRoutes: [DirectedRoute]) -> DirectedRoute {
+        let node = self[address.node]
+        guard node.type != .switch, address != origin, let remote = self[address]?.remote else { return nodeRoutes[address.node] }
+        if self[remote.node].type == .switch, let route = try? nodeRoutes[remote.node].appending(remote.port) { return route }
+        // Cabled straight to the SM's own CA.
+        if remote == origin { return (try? DirectedRoute.local.appending(remote.port)) ?? nodeRoutes[address.node] }
+        return nodeRoutes[address.node]
+    }
+}

@@ -96,11 +96,13 @@ public struct FabricProgrammer: Sendable {
         if let lid = settings.lid { wanted.lid = lid }
         if let lmc = settings.lmc { wanted.lmc = lmc }
         if let smLID = settings.masterSMLID { wanted.masterSMLID = smLID }
-        if let timeout = settings.subnetTimeout { wanted.subnetTimeout = timeout }
         if let mtu = settings.neighborMTU { wanted.neighborMTU = mtu }
         if let vls = settings.operationalVLs { wanted.operationalVLs = vls }
         let needsArm = arm && settings.activate && observed.state == .initialize
         guard wanted != observed || needsArm else { return nil }
+        // SubnetTimeout rides along with a Set that is needed anyway, but never causes one: some agents
+        // (ibsim's among them) do not store it, and a sweep of a configured fabric must send no Set.
+        if let timeout = settings.subnetTimeout { wanted.subnetTimeout = timeout }
         // In a Set, 0 means "leave as is": never ask for the state or physical state the port already has.
         wanted.state = needsArm ? .armed : .noChange
         wanted.physicalState = .noChange
@@ -115,7 +117,7 @@ public struct FabricProgrammer: Sendable {
             return PortOutcome()
         }
         do {
-            let answer = try await client.set(request, modifier: UInt32(address.port.rawValue), route: routes[address.node], node: fabric[address.node].guid)
+            let answer = try await client.set(request, modifier: UInt32(address.port.rawValue), route: fabric.route(toPort: address, nodeRoutes: routes), node: fabric[address.node].guid)
             return PortOutcome(sent: true, info: answer)
         } catch {
             return PortOutcome(sent: true, failure: "\(fabric.describe(address)): PortInfo Set failed: \(error)")
@@ -128,7 +130,7 @@ public struct FabricProgrammer: Sendable {
         request.state = .active
         request.physicalState = .noChange
         do {
-            let answer = try await client.set(request, modifier: UInt32(address.port.rawValue), route: routes[address.node], node: fabric[address.node].guid)
+            let answer = try await client.set(request, modifier: UInt32(address.port.rawValue), route: fabric.route(toPort: address, nodeRoutes: routes), node: fabric[address.node].guid)
             return PortOutcome(sent: true, info: answer)
         } catch {
             return PortOutcome(sent: true, failure: "\(fabric.describe(address)): ACTIVE refused: \(error)")

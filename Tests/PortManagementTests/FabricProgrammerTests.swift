@@ -84,6 +84,11 @@ import Testing
         // Routine Sets never ask for a state or physical state.
         #expect(request?.state == .noChange)
         #expect(request?.physicalState == .noChange)
+        // SubnetTimeout alone never causes a Set (ibsim does not store it), but rides along with one.
+        let timeoutOnly = PortSettings(lid: LID(7), masterSMLID: LID(1), subnetTimeout: 18, neighborMTU: 4, activate: true)
+        #expect(FabricProgrammer.portInfoSet(observed: observed, settings: timeoutOnly, arm: true) == nil)
+        let movedWithTimeout = PortSettings(lid: LID(9), masterSMLID: LID(1), subnetTimeout: 18, activate: true)
+        #expect(FabricProgrammer.portInfoSet(observed: observed, settings: movedWithTimeout, arm: true)?.subnetTimeout == 18)
         var fresh = observed
         fresh.state = .initialize
         #expect(FabricProgrammer.portInfoSet(observed: fresh, settings: same, arm: true)?.state == .armed)

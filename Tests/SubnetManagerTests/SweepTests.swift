@@ -60,6 +60,14 @@ import Testing
         }
     }
 
+    @Test func fromADualPortHostBothOfItsPortsAndEveryOtherHostsGoActive() async throws {
+        let fabric = try generateFabric(.dualRail, options: GeneratorOptions(radix: 8))
+        let host = try #require(fabric.nodes.firstIndex { $0.description == "host-0" })
+        let (report, _, _) = try await sweep(fabric, lmc: 1, attachment: PortAddress(node: host, port: 1))
+        #expect(report.problems.isEmpty, "\(report.problems)")
+        #expect(report.activePorts.active == 2 * fabric.links.count)
+    }
+
     @Test func theSameFabricGivesTheSameTables() async throws {
         let fabric = try generateFabric(.random, options: GeneratorOptions(switches: 12, hosts: 20, seed: 8))
         let (first, _, _) = try await sweep(fabric)
