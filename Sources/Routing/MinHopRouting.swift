@@ -155,24 +155,31 @@ public func computeMinHopRoutes(_ fabric: Fabric, lids: LIDAssignment) -> Forwar
                     }
                     continue
                 }
+                // Single LIDs take the least loaded candidate, lowest port on ties. Done level by
+                // level: the candidates at the lowest load, in port order, then the next load —
+                // the same choices as a fresh minimum search per LID, without the k-fold scan.
+                var level: UInt32 = 0
+                var cursor = -1  // -1: level unknown (after a multi-LID group changed loads)
                 for g in groups {
                     let first = Int(groupBase[g])
                     let count = Int(groupCount[g])
                     if count == 1 {
-                        var best = Int(candidatePort[0])
-                        var bestLoad = load[loadBase + best]
-                        for c in 1..<candidates {
-                            let port = Int(candidatePort[c])
-                            let portLoad = load[loadBase + port]
-                            if portLoad < bestLoad {
-                                best = port
-                                bestLoad = portLoad
+                        while true {
+                            if cursor < 0 || cursor == candidates {
+                                level = UInt32.max
+                                for c in 0..<candidates { level = min(level, load[loadBase + Int(candidatePort[c])]) }
+                                cursor = 0
                             }
+                            while cursor < candidates && load[loadBase + Int(candidatePort[cursor])] != level { cursor += 1 }
+                            if cursor < candidates { break }
                         }
-                        entries[first * switchCount + here] = UInt8(best)
-                        load[loadBase + best] = bestLoad &+ 1
+                        let port = Int(candidatePort[cursor])
+                        entries[first * switchCount + here] = UInt8(port)
+                        load[loadBase + port] &+= 1
+                        cursor += 1
                         continue
                     }
+                    cursor = -1
                     // Several LIDs of one endport: different next hops first, then different ports.
                     stamp += 1
                     for c in 0..<candidates { candidateUses[c] = 0 }
