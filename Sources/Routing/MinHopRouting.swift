@@ -65,7 +65,8 @@ public struct ForwardingTables: Sendable, Equatable {
 /// links (every linked port counts; CAs never forward). A LID is routed toward the switch its
 /// endport hangs off: at that switch, port 0 for the switch's own LIDs, the cabled port for a CA
 /// or router port; elsewhere, among the output ports whose neighbor is one hop closer, the one
-/// carrying the fewest LIDs so far at that switch (ties: the lowest port number). Destinations are
+/// carrying the fewest LIDs so far at that switch (ties: the lowest port number), where the LIDs of
+/// routes that have only one min-hop port are counted before any choice is made. Destinations are
 /// taken switch by switch (node order), their endports by base LID. The 2^LMC LIDs of one endport
 /// first spread over different next-hop switches, then different ports, then by load, so each
 /// LID of a host takes its own path where the fabric offers one. Unreachable LIDs, and the LIDs of
@@ -113,6 +114,27 @@ public func computeMinHopRoutes(_ fabric: Fabric, lids: LIDAssignment) -> Forwar
     var neighborUses = [Int32](repeating: 0, count: switchCount)
     var stamp: Int32 = 0
 
+    // Routes with a single min-hop choice will load their port whatever is decided elsewhere: count
+    // them all first, so that the balanced choices see those loads from the start (on a dragonfly,
+    // most routes are forced, and balancing without them overloads the ports they use).
+    for target in 0..<switchCount where groupStart[target] < groupStart[target + 1] {
+        graph.distances(to: target, into: &distance, queue: &queue)
+        var lidsOfTarget: UInt32 = 0
+        for g in Int(groupStart[target])..<Int(groupStart[target + 1]) { lidsOfTarget += UInt32(groupCount[g]) }
+        for here in 0..<switchCount {
+            let hops = distance[here]
+            guard hops > 0 else { continue }
+            var onlyPort = -1
+            var candidates = 0
+            for edge in Int(graph.adjacencyStart[here])..<Int(graph.adjacencyStart[here + 1])
+            where distance[Int(graph.adjacencyNeighbor[edge])] == hops - 1 {
+                candidates += 1
+                onlyPort = Int(graph.adjacencyPort[edge])
+            }
+            if candidates == 1 { load[here * stride + onlyPort] &+= lidsOfTarget }
+        }
+    }
+
     for target in 0..<switchCount where groupStart[target] < groupStart[target + 1] {
         graph.distances(to: target, into: &distance, queue: &queue)
         let groups = Int(groupStart[target])..<Int(groupStart[target + 1])
@@ -146,12 +168,12 @@ public func computeMinHopRoutes(_ fabric: Fabric, lids: LIDAssignment) -> Forwar
                 }
                 let loadBase = here * stride
                 if candidates == 1 {
+                    // Its load was counted up front.
                     let port = candidatePort[0]
                     for g in groups {
                         for lid in Int(groupBase[g])..<Int(groupBase[g] + groupCount[g]) {
                             entries[lid * switchCount + here] = port
                         }
-                        load[loadBase + Int(port)] &+= UInt32(groupCount[g])
                     }
                     continue
                 }

@@ -24,8 +24,7 @@ private func referenceRoutes(_ fabric: Fabric, lids: LIDAssignment) -> [Int: [LI
             attached[remote.node, default: []].append((endport, remote.port))
         }
     }
-    for target in switches {
-        guard let endports = attached[target] else { continue }
+    func distances(to target: Int) -> [Int: Int] {
         var distance: [Int: Int] = [target: 0]
         var queue = [target]
         while !queue.isEmpty {
@@ -35,6 +34,22 @@ private func referenceRoutes(_ fabric: Fabric, lids: LIDAssignment) -> [Int: [LI
                 queue.append(neighbor)
             }
         }
+        return distance
+    }
+    // Forced routes (one min-hop port) are counted before any choice.
+    for target in switches {
+        guard let endports = attached[target] else { continue }
+        let distance = distances(to: target)
+        let lidCount = endports.reduce(0) { $0 + $1.endport.count }
+        for here in switches where here != target {
+            guard let hops = distance[here] else { continue }
+            let candidates = switchLinks(here).filter { distance[$0.neighbor] == hops - 1 }
+            if candidates.count == 1 { load[PortAddress(node: here, port: candidates[0].port), default: 0] += lidCount }
+        }
+    }
+    for target in switches {
+        guard let endports = attached[target] else { continue }
+        let distance = distances(to: target)
         for (endport, port) in endports {
             for lid in lids.lids(of: endport.address) { tables[target, default: [:]][lid] = port }
         }
@@ -51,7 +66,7 @@ private func referenceRoutes(_ fabric: Fabric, lids: LIDAssignment) -> [Int: [LI
                         return ka < kb
                     }!
                     tables[here, default: [:]][lid] = best.port
-                    load[PortAddress(node: here, port: best.port), default: 0] += 1
+                    if candidates.count > 1 { load[PortAddress(node: here, port: best.port), default: 0] += 1 }
                     portUses[best.port, default: 0] += 1
                     neighborUses[best.neighbor, default: 0] += 1
                 }
