@@ -36,7 +36,7 @@ let package = Package(
         // An in-process fabric that answers SMPs like real subnet management agents.
         .target(name: "FabricSimulator", dependencies: [
             "IBWire", "IBTransport", "IBCapture", "FabricModel",
-            .product(name: "DequeModule", package: "swift-collections"),
+            .product(name: "HeapModule", package: "swift-collections"),
         ]),
         // Directed-route sweep that turns a live (or simulated) fabric into a FabricModel.
         .target(name: "Discovery", dependencies: [

@@ -48,12 +48,17 @@ public final class SimulatorTransport: MADTransport {
         var closed = false
     }
     private let queues: Mutex<AgentQueues>
+    /// Only needed with a service time.
+    private let clock: WakeupScheduler?
 
     public init(fabric: SimulatedFabric, options: SimulatorOptions = SimulatorOptions()) {
         self.fabric = fabric
         self.options = options
         self.queues = Mutex(AgentQueues(random: SplitMix64(seed: options.seed)))
+        self.clock = options.serviceTime > .zero ? WakeupScheduler() : nil
     }
+
+    deinit { clock?.stop() }
 
     public var counters: SimulatorCounters { queues.withLock { $0.counters } }
 
@@ -79,7 +84,7 @@ public final class SimulatorTransport: MADTransport {
         }
         if options.serviceTime > .zero {
             guard let done = admit(to: arrival.node) else { return try await timedOut(after: timeout) }
-            try? await Task.sleep(until: done, tolerance: .microseconds(20), clock: .continuous)
+            await clock?.sleep(until: done)
             queues.withLock { $0.queued[arrival.node, default: 1] -= 1 }
         }
         guard let response = fabric.respond(to: request, at: arrival) else {
@@ -90,7 +95,10 @@ public final class SimulatorTransport: MADTransport {
         return response
     }
 
-    public func close() async { queues.withLock { $0.closed = true } }
+    public func close() async {
+        queues.withLock { $0.closed = true }
+        clock?.stop()
+    }
 
     /// Queues an SMP at a busy agent; nil when its VL15 buffer is full and the SMP is dropped.
     private func admit(to node: Int) -> ContinuousClock.Instant? {
