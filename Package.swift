@@ -64,7 +64,7 @@ let package = Package(
         ]),
 
         .target(name: "TestSupport", dependencies: ["IBWire", "IBTransport", "FabricModel", "FabricSimulator", "Discovery", "Routing"], path: "Tests/TestSupport"),
-        .testTarget(name: "IBWireTests", dependencies: ["IBWire", "CIBMad", "TestSupport"]),
+        .testTarget(name: "IBWireTests", dependencies: ["IBWire", "CIBMad", "TestSupport"], exclude: ["Fixtures"]),
         .testTarget(name: "IBTransportTests", dependencies: ["IBTransport", "TestSupport"]),
         .testTarget(name: "IBCaptureTests", dependencies: ["IBCapture", "TestSupport"]),
         .testTarget(name: "FabricModelTests", dependencies: ["FabricModel", "TestSupport"]),

@@ -40,13 +40,12 @@ run() {
     printf "  %-28s %8s s %7s MB  %s\n" "$label" "$seconds" "$((kb / 1024))" "$verdict"
 }
 
-osm() {
-    local dir="$work/osm-$RANDOM"
-    mkdir -p "$dir"
-    OSM_TMP_DIR=$dir OSM_CACHE_DIR=$dir opensm -o -f "$dir/osm.log" "$@"
-    # opensm's own phase marks: discovery ends at MASTER, tables are in at "minhop tables configured".
-    awk '/Entering MASTER state|minhop tables configured|SUBNET UP/ { split($3, t, ":"); s = t[1] * 3600 + t[2] * 60 + t[3] + $4 / 1e6;
-         if (!first) first = s; printf "    opensm %-40s +%.2f s\n", substr($0, index($0, "->") + 3, 40), s - first }' "$dir/osm.log" >&2
+# opensm's own phase marks, seconds after its start: discovery ends at MASTER, the tables are in at
+# "minhop tables configured", the subnet is usable at SUBNET UP.
+osm_phases() {
+    awk '/OpenSM [0-9]/ && !start { split($3, t, ":"); start = t[1] * 3600 + t[2] * 60 + t[3] + $4 / 1e6 }
+         /Entering MASTER state|minhop tables configured|SUBNET UP/ { split($3, t, ":"); s = t[1] * 3600 + t[2] * 60 + t[3] + $4 / 1e6;
+         printf "    opensm +%6.2f s  %s\n", s - start, substr($0, index($0, "->") + 3) }' "$1"
 }
 
 for k in ${@:-24 36}; do
@@ -54,8 +53,12 @@ for k in ${@:-24 36}; do
     "$swiftsm" fabric generate fat-tree-3 --radix "$k" -o "$topo"
     limits=$(sed -n 's/^# load with: ibsim -s -n \(.*\) <this file>$/\1/p' "$topo")
     echo "fat-tree-3 k=$k: $(sed -n 's/^# \(.*\)$/\1/p' "$topo" | sed -n 2p)"
-    run "opensm -o (window 4)" bash -c "$(declare -f osm); work=$work; osm"
-    run "opensm -o --maxsmps 64" bash -c "$(declare -f osm); work=$work; osm --maxsmps 64"
+    for smps in 4 64; do
+        osm="$work/osm-$smps"
+        mkdir -p "$osm"
+        run "opensm -o --maxsmps $smps" env OSM_TMP_DIR="$osm" OSM_CACHE_DIR="$osm" opensm -o --maxsmps "$smps" -f "$osm/osm.log"
+        osm_phases "$osm/osm.log"
+    done
     run "swiftsm sweep --once" "$swiftsm" sweep --once --max-outstanding 64 --stats
     sed -n '/^SMPs sent/,$p' "$work/err" | sed 's/^/    /'
 done

@@ -42,6 +42,17 @@ final class SendWindow: Sendable {
 
     /// Waits until an SMP to `destination` may be sent.
     func acquire(_ destination: DestinationKey) async {
+        // Most SMPs find room at once: admit them without suspending.
+        let admittedAtOnce = state.withLock { state -> Bool in
+            let inFlight = state.inFlight[destination, default: 0]
+            guard state.total < maxTotal, inFlight < limit(destination), state.ready.isEmpty, state.waiting[destination] == nil else {
+                return false
+            }
+            state.total += 1
+            state.inFlight[destination] = inFlight + 1
+            return true
+        }
+        if admittedAtOnce { return }
         await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
             let admitted = state.withLock { state -> Bool in
                 let inFlight = state.inFlight[destination, default: 0]

@@ -126,6 +126,7 @@ public final class UMadTransport: MADTransport {
 
     private func receiveLoop() {
         var buffer = [UInt8](repeating: 0, count: bufferSize)
+        var nextExpiryCheck = ContinuousClock.now
         while running.load(ordering: .acquiring) {
             var length = Int32(SMP.madSize)
             let received: (status: Int32, mad: [UInt8], sourceLID: UInt16)? = buffer.withUnsafeMutableBytes { raw in
@@ -135,7 +136,12 @@ public final class UMadTransport: MADTransport {
                 return (umad_status(raw.baseAddress), mad, UInt16(bigEndian: source))
             }
             if let received { deliver(received.mad, status: received.status, sourceLID: LID(received.sourceLID)) }
-            expireOverdue()
+            // Deadlines are checked every millisecond or so, not after every MAD.
+            let now = ContinuousClock.now
+            if now >= nextExpiryCheck {
+                expireOverdue(now)
+                nextExpiryCheck = now + .milliseconds(1)
+            }
         }
         receiverDone.withLock { slot in
             receiverFinished.store(true, ordering: .releasing)
@@ -161,10 +167,10 @@ public final class UMadTransport: MADTransport {
         }
     }
 
-    private func expireOverdue() {
-        let now = ContinuousClock.now
+    private func expireOverdue(_ now: ContinuousClock.Instant) {
         let overdue = pending.withLock { table -> [Pending] in
-            let keys = table.filter { $0.value.deadline <= now }.map(\.key)
+            var keys: [SMP.MatchKey] = []
+            for (key, request) in table where request.deadline <= now { keys.append(key) }
             return keys.compactMap { table.removeValue(forKey: $0) }
         }
         for request in overdue { request.continuation.resume(returning: .failure(.timeout)) }

@@ -35,9 +35,23 @@ public struct FabricProgrammer: Sendable {
     }
 
     public func apply(_ plan: ConfigurationPlan, to fabric: Fabric, routes: [DirectedRoute]) async -> ApplyReport {
+        await activate(await configure(plan, to: fabric, routes: routes), plan: plan, fabric: fabric, routes: routes)
+    }
+
+    /// The state between the two halves of `apply`: tables programmed, ports configured and armed.
+    public struct Configured: Sendable {
+        /// What was done so far; `tables` is final.
+        public var report: ApplyReport
+        /// The PortInfo each planned port holds, as last read or answered.
+        var latest: [PortAddress: PortInfo]
+    }
+
+    /// The first half of `apply`: the SM's own port, then port settings (arming INIT ports) and the
+    /// forwarding tables. The tables are final when this returns, so they can be verified while
+    /// `activate` runs.
+    public func configure(_ plan: ConfigurationPlan, to fabric: Fabric, routes: [DirectedRoute]) async -> Configured {
         var report = ApplyReport()
         let limit = max(8, client.options.maxOutstanding * 2)
-        // The PortInfo each planned port holds, as last read or answered.
         var latest: [PortAddress: PortInfo] = [:]
         for address in plan.ports.keys { latest[address] = fabric[address]?.info }
 
@@ -61,12 +75,18 @@ public struct FabricProgrammer: Sendable {
         report.blockSets = tableOutcomes.blockSets
         report.failures += tableOutcomes.failures
         report.tables = tableOutcomes.tables
+        return Configured(report: report, latest: latest)
+    }
 
-        // 3. ACTIVE, now that both ends of every link are ARMED.
+    /// The second half of `apply`: ACTIVE, now that both ends of every link are ARMED.
+    public func activate(_ configured: Configured, plan: ConfigurationPlan, fabric: Fabric, routes: [DirectedRoute]) async -> ApplyReport {
+        var report = configured.report
+        var latest = configured.latest
         let armed = plan.ports.filter { $0.value.activate && latest[$0.key]?.state == .armed }.map(\.key)
             .sorted { ($0.port, $0.node) < ($1.port, $1.node) }
+        let client = self.client
         let snapshot = latest
-        let activations = await mapConcurrently(armed, limit: limit) { address in
+        let activations = await mapConcurrently(armed, limit: max(8, client.options.maxOutstanding * 2)) { address in
             await FabricProgrammer(client: client).activate(address, holding: snapshot[address]!, fabric: fabric, routes: routes)
         }
         for (address, outcome) in zip(armed, activations) { outcome.record(into: &report, latest: &latest, address: address) }

@@ -108,16 +108,21 @@ public struct SubnetSweep: Sendable {
         endPhase("route")
 
         let plan = Self.plan(fabric: fabric, lids: lids, tables: tables, origin: origin, options: options)
-        let apply = await FabricProgrammer(client: client, logger: logger).apply(plan, to: fabric, routes: discovery.routes)
+        let programmer = FabricProgrammer(client: client, logger: logger)
+        let configured = await programmer.configure(plan, to: fabric, routes: discovery.routes)
         endPhase("program")
 
-        let programmed = apply.tables
-        let verification = verifyRoutes(fabric, lids: lids) { node, lid in
+        // The tables are final now: verify them (CPU) while the ports go ACTIVE (the fabric's time).
+        let programmed = configured.report.tables
+        async let checked = verifyRoutes(fabric, lids: lids) { node, lid in
             guard let table = programmed[node] else { return nil }
             let index = Int(lid.rawValue)
             return index < table.count ? PortNumber(table[index]) : PortNumber(255)
         }
-        endPhase("verify")
+        let apply = await programmer.activate(configured, plan: plan, fabric: fabric, routes: discovery.routes)
+        endPhase("activate")
+        let verification = await checked
+        endPhase("verify (beyond activate)")
 
         if let path = options.guid2lidPath {
             do { try lids.table.write(to: path) } catch { warnings.append(error.description) }
