@@ -54,7 +54,7 @@ for k in ${@:-24 36}; do
     limits=$(sed -n 's/^# load with: ibsim -s -n \(.*\) <this file>$/\1/p' "$topo")
     echo "fat-tree-3 k=$k: $(sed -n 's/^# \(.*\)$/\1/p' "$topo" | sed -n 2p)"
     for smps in 4 64; do
-        osm="$work/osm-$smps"
+        osm="$work/osm-k$k-$smps"
         mkdir -p "$osm"
         run "opensm -o --maxsmps $smps" env OSM_TMP_DIR="$osm" OSM_CACHE_DIR="$osm" opensm -o --maxsmps "$smps" -f "$osm/osm.log"
         osm_phases "$osm/osm.log"

@@ -597,17 +597,20 @@ struct TopologyGraph {
 
 /// SplitMix64: a small seeded generator whose output does not depend on the Swift version
 /// (the standard library's `random(in:using:)` and `shuffle(using:)` algorithms may change).
-struct SplitMix64 {
+public struct SplitMix64: Sendable {
     private var state: UInt64
-    init(seed: UInt64) { state = seed }
+    public init(seed: UInt64) { state = seed }
 
-    mutating func next() -> UInt64 {
+    public mutating func next() -> UInt64 {
         state &+= 0x9E37_79B9_7F4A_7C15
         var z = state
         z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
         z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
         return z ^ (z >> 31)
     }
+
+    /// Uniform in [0, 1).
+    public mutating func nextUnit() -> Double { Double(next() >> 11) / Double(1 << 53) }
 
     /// Uniform in 0..<bound (bound > 0), without modulo bias.
     mutating func below(_ bound: Int) -> Int {
