@@ -17,6 +17,11 @@ import Testing
         (["discover", "--simulate", "/nonexistent/fabric.topo"], "/nonexistent/fabric.topo"),
         (["discover", "--no-such-flag"], "--no-such-flag"),
         (["discover", "--timeout=-5"], "-5"),
+        (["sweep", "--once", "--lmc", "8"], "--lmc 8"),
+        (["sweep", "--simulate", "Examples/fat-tree-32-hosts.topo"], "--once"),
+        (["sweep", "--once", "--subnet-timeout", "40"], "--subnet-timeout 40"),
+        (["fabric", "generate", "torus-3d", "--dimensions", "4x"], "--dimensions 4x"),
+        (["fabric", "generate", "fat-tree-2", "--radix", "8", "--hosts-per-switch", "6", "--spines", "5"], "fat-tree-2"),
     ])
     func badInputExitsWithTwo(arguments: [String], named: String) throws {
         let result = try runCommand(swiftsmExecutable, arguments)
@@ -35,6 +40,33 @@ import Testing
         #expect(result.stderr.contains("bad.topo"))
         #expect(result.stderr.split(separator: "\n").count == 1)
         #expect(!FileManager.default.fileExists(atPath: output.path))
+    }
+
+    @Test func malformedGUID2LIDFileIsBadInputAndLeftAlone() throws {
+        let directory = try scratch()
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let guid2lid = directory.appendingPathComponent("guid2lid")
+        let garbage = Data((0..<200).map { UInt8(truncatingIfNeeded: $0 * 37) })
+        try garbage.write(to: guid2lid)
+        let topology = directory.appendingPathComponent("ok.topo")
+        try "Switch 4 \"sw1\"\n[1] \"h1\"[1]\n\nHca 1 \"h1\"\n[1] \"sw1\"[1]\n".write(to: topology, atomically: true, encoding: .utf8)
+        let result = try runCommand(swiftsmExecutable, ["sweep", "--once", "--simulate", topology.path, "--guid2lid", guid2lid.path])
+        #expect(result.status == 2, "\(result.stderr)")
+        #expect(result.stderr.contains(guid2lid.path))
+        #expect(try Data(contentsOf: guid2lid) == garbage)
+    }
+
+    @Test func sweepOnTheSimulatorWritesTheGUID2LIDFile() throws {
+        let directory = try scratch()
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let guid2lid = directory.appendingPathComponent("guid2lid")
+        let example = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+            .appendingPathComponent("Examples/fat-tree-32-hosts.topo")
+        let result = try runCommand(swiftsmExecutable, ["sweep", "--once", "--simulate", example.path, "--guid2lid", guid2lid.path, "--lmc", "1"])
+        #expect(result.status == 0, "\(result.stderr)")
+        #expect(result.stdout.contains("linked ports ACTIVE: 128 of 128"))
+        let lines = try String(contentsOf: guid2lid, encoding: .utf8).split(separator: "\n")
+        #expect(lines.count == 12 + 32)
     }
 
     @Test func unknownCAIsNoUsablePort() throws {

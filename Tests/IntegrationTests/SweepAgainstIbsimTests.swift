@@ -90,8 +90,15 @@ import Testing
     @Test func aSecondSweepSendsNoSet() throws {
         let ibsim = try IbsimFabric(topology: try generateTopology(.fatTree3, options: GeneratorOptions(radix: 8)))
         defer { ibsim.stop() }
+        // Before any SM: verify says the subnet is not configured.
+        let unconfigured = try ibsim.run(swiftsmExecutable, ["verify"], environment: Self.onHost)
+        #expect(unconfigured.status == 1)
+        #expect(unconfigured.stderr.contains("not ACTIVE"))
         let first = try ibsim.run(swiftsmExecutable, ["sweep", "--once"], environment: Self.onHost)
         #expect(first.status == 0, "\(first.stderr)")
+        let verified = try ibsim.run(swiftsmExecutable, ["verify"], environment: Self.onHost)
+        #expect(verified.status == 0, "verify: \(verified.stdout) \(verified.stderr)")
+        #expect(verified.stdout.contains("all delivered, min-hop"))
         let capture = ibsim.directory.appendingPathComponent("second.pcap").path
         let second = try ibsim.run(swiftsmExecutable, ["sweep", "--once", "--record", capture], environment: Self.onHost)
         #expect(second.status == 0, "\(second.stderr)")
