@@ -21,12 +21,12 @@ extension SimulatedFabric.State {
         var here = Arrival(node: attachment.node, port: attachment.port.index, returnPath: header.returnPath)
         if header.hopCount == 0 { return here }
         for hop in 1...Int(header.hopCount) {
-            let node = nodes[here.node]
+            // Fields are read in place: copying a whole node per hop costs more than forwarding it.
             let exit = Int(header.initialPath[hop])
             // A CA only sends out of the SM's own port, and never forwards.
-            if node.type != .switch, hop > 1 || exit != here.port { return nil }
-            guard exit != 0, !node.isDead || hop == 1 && here.node == attachment.node,
-                  let port = node.port(exit), port.info.physicalState == .linkUp, let remote = port.remote
+            if nodes[here.node].type != .switch, hop > 1 || exit != here.port { return nil }
+            guard exit != 0, exit < nodes[here.node].ports.count, !nodes[here.node].isDead || hop == 1 && here.node == attachment.node,
+                  nodes[here.node].ports[exit]?.info.physicalState == .linkUp, let remote = nodes[here.node].ports[exit]?.remote
             else { return nil }
             here = Arrival(node: remote.node, port: remote.port.index, returnPath: here.returnPath)
             here.returnPath[hop] = UInt8(remote.port.index)

@@ -5,21 +5,21 @@ import IBWire
 extension SimulatedFabric.State {
     /// Answers `request` at `arrival`; returns the status and the response payload.
     mutating func answer(_ request: SMP, at arrival: Arrival) -> (MADStatus, [UInt8]) {
-        let node = nodes[arrival.node]
+        let type = nodes[arrival.node].type
         let isGet = request.method == .get
         guard isGet || request.method == .set else { return (.methodNotSupported, request.payload) }
         switch request.attribute {
         case .nodeInfo where isGet:
-            var info = node.nodeInfo
+            var info = nodes[arrival.node].nodeInfo
             info.localPortNumber = PortNumber(UInt8(arrival.port))
-            if node.type != .switch, let port = node.port(arrival.port) { info.portGUID = port.guid }
+            if type != .switch, let guid = nodes[arrival.node].port(arrival.port)?.guid { info.portGUID = guid }
             return (.ok, info.bytes)
         case .nodeDescription where isGet:
-            return (.ok, node.nodeDescription.bytes)
+            return (.ok, nodes[arrival.node].nodeDescription.bytes)
         case .portInfo:
             return portInfo(request, at: arrival)
-        case .switchInfo where node.type == .switch:
-            guard var info = node.switchInfo else { return (.methodAttributeNotSupported, request.payload) }
+        case .switchInfo where type == .switch:
+            guard var info = nodes[arrival.node].switchInfo else { return (.methodAttributeNotSupported, request.payload) }
             if !isGet {
                 let written = SwitchInfo(bytes: request.payload)
                 info.linearFDBTop = written.linearFDBTop
@@ -29,7 +29,7 @@ extension SimulatedFabric.State {
                 nodes[arrival.node].switchInfo = info
             }
             return (.ok, info.bytes)
-        case .linearForwardingTable where node.type == .switch:
+        case .linearForwardingTable where type == .switch:
             return forwardingTableBlock(request, node: arrival.node)
         default:
             return (.methodAttributeNotSupported, request.payload)
@@ -55,19 +55,20 @@ extension SimulatedFabric.State {
     }
 
     private mutating func portInfo(_ request: SMP, at arrival: Arrival) -> (MADStatus, [UInt8]) {
-        let node = nodes[arrival.node]
+        // No copy of the node is held here: it would turn the Set below into a copy of all its ports.
+        let isSwitch = nodes[arrival.node].type == .switch
         // On a CA, modifier 0 means the port the SMP came in on.
-        let number = node.type != .switch && request.attributeModifier == 0 ? arrival.port : Int(request.attributeModifier)
-        guard request.attributeModifier <= 255, let port = node.port(number) else { return (.invalidAttributeValue, request.payload) }
+        let number = !isSwitch && request.attributeModifier == 0 ? arrival.port : Int(request.attributeModifier)
+        guard request.attributeModifier <= 255, nodes[arrival.node].port(number) != nil else { return (.invalidAttributeValue, request.payload) }
         var status = MADStatus.ok
         // Like ibsim's agents, a CA takes a PortInfo Set only for the port the SMP came in on.
-        if request.method == .set, node.type != .switch, number != arrival.port {
+        if request.method == .set, !isSwitch, number != arrival.port {
             return (.invalidAttributeValue, request.payload)
         }
         if request.method == .set {
             status = setPortInfo(PortInfo(bytes: request.payload), node: arrival.node, port: number)
         }
-        var info = nodes[arrival.node].ports[number]?.info ?? port.info
+        guard var info = nodes[arrival.node].ports[number]?.info else { return (.invalidAttributeValue, request.payload) }
         info.localPortNumber = PortNumber(UInt8(arrival.port))
         return (status, info.bytes)
     }

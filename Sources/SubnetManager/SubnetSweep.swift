@@ -113,12 +113,8 @@ public struct SubnetSweep: Sendable {
         endPhase("program")
 
         // The tables are final now: verify them (CPU) while the ports go ACTIVE (the fabric's time).
-        let programmed = configured.report.tables
-        async let checked = verifyRoutes(fabric, lids: lids) { node, lid in
-            guard let table = programmed[node] else { return nil }
-            let index = Int(lid.rawValue)
-            return index < table.count ? PortNumber(table[index]) : PortNumber(255)
-        }
+        let programmed = ReportedTables(configured.report.tables, nodeCount: fabric.nodes.count)
+        async let checked = verifyRoutes(fabric, lids: lids) { node, lid in programmed.outputPort(switch: node, lid: lid) }
         let apply = await programmer.activate(configured, plan: plan, fabric: fabric, routes: discovery.routes)
         endPhase("activate")
         let verification = await checked

@@ -25,11 +25,8 @@ struct Verify: AsyncParsableCommand {
 
         let observed = discovery.fabric
         let lids = LIDAssignment(observedIn: observed)
-        let verification = verifyRoutes(observed, lids: lids) { node, lid in
-            guard let table = tables[node] else { return nil }
-            let index = Int(lid.rawValue)
-            return PortNumber(index < table.count ? table[index] : 255)
-        }
+        let reported = ReportedTables(tables, nodeCount: observed.nodes.count)
+        let verification = verifyRoutes(observed, lids: lids) { node, lid in reported.outputPort(switch: node, lid: lid) }
         let linked = observed.nodes.indices.flatMap { node in
             observed[node].knownPorts.filter { $0.remote != nil }.map { PortAddress(node: node, port: $0.number) }
         }

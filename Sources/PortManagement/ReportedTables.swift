@@ -1,0 +1,22 @@
+import FabricModel
+import IBWire
+
+/// Forwarding tables as the switches reported them (by Get or Set responses), indexed for the
+/// millions of lookups a verification makes: an array per switch, no hashing per lookup.
+public struct ReportedTables: Sendable {
+    private let rows: [[UInt8]]
+
+    /// `tables` by switch node index, each entry the output port of LID `index`.
+    public init(_ tables: [Int: [UInt8]], nodeCount: Int) {
+        var rows = [[UInt8]](repeating: [], count: nodeCount)
+        for (node, table) in tables where node < nodeCount { rows[node] = table }
+        self.rows = rows
+    }
+
+    /// The output port for `lid` at switch `node`; 255 past its top, nil for a node with no table.
+    public func outputPort(switch node: Int, lid: LID) -> PortNumber? {
+        guard node < rows.count, !rows[node].isEmpty else { return nil }
+        let index = Int(lid.rawValue)
+        return PortNumber(index < rows[node].count ? rows[node][index] : 255)
+    }
+}
