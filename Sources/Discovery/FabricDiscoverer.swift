@@ -22,7 +22,7 @@ public struct FabricDiscoverer: Sendable {
         // the rest wait here, taken round-robin across nodes so the client's per-node window never
         // starves the total one.
         var waiting = QueryQueue()
-        let maxRunning = max(8, client.options.maxOutstanding * 2)
+        let maxRunning = client.runnerCount
         await withTaskGroup(of: DiscoveryAnswer.self) { group in
             let client = self.client
             var running = 0

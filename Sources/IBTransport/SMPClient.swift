@@ -44,6 +44,10 @@ public final class SMPClient: Sendable {
         self.window = SendWindow(maxTotal: options.maxOutstanding, maxPerDestination: options.maxPerDestination, maxUnknown: options.maxUnknownProbes)
     }
 
+    /// How many tasks a caller should keep feeding SMPs: enough to fill the window, few enough that they
+    /// rarely wait for it (every wait is a suspension and a wake-up).
+    public var runnerCount: Int { max(4, options.maxOutstanding + options.maxOutstanding / 4) }
+
     /// What was sent so far, by method and attribute, with timeouts and errors.
     public var statistics: SMPStatistics { counters.withLock { $0 } }
 

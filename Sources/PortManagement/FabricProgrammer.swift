@@ -51,7 +51,7 @@ public struct FabricProgrammer: Sendable {
     /// `activate` runs.
     public func configure(_ plan: ConfigurationPlan, to fabric: Fabric, routes: [DirectedRoute]) async -> Configured {
         var report = ApplyReport()
-        let limit = max(8, client.options.maxOutstanding * 2)
+        let limit = client.runnerCount
         var latest: [PortAddress: PortInfo] = [:]
         for address in plan.ports.keys { latest[address] = fabric[address]?.info }
 
@@ -86,7 +86,7 @@ public struct FabricProgrammer: Sendable {
             .sorted { ($0.port, $0.node) < ($1.port, $1.node) }
         let client = self.client
         let snapshot = latest
-        let activations = await mapConcurrently(armed, limit: max(8, client.options.maxOutstanding * 2)) { address in
+        let activations = await mapConcurrently(armed, limit: client.runnerCount) { address in
             await FabricProgrammer(client: client).activate(address, holding: snapshot[address]!, fabric: fabric, routes: routes)
         }
         for (address, outcome) in zip(armed, activations) { outcome.record(into: &report, latest: &latest, address: address) }
