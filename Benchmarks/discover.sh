@@ -3,17 +3,9 @@
 # each run several times; prints median wall time, peak memory and SMPs sent. Not a test: figures only.
 #   Benchmarks/discover.sh [RADIX ...]     (default: 24 36 -> 3,456 and 11,664 hosts)
 # Environment: RUNS (default 3), WINDOW (swiftsm --max-outstanding, default 64).
-set -euo pipefail
-cd "$(dirname "$0")/.."
-./scripts/install-deps.sh
-command -v /usr/bin/time >/dev/null || { echo "needs /usr/bin/time (apt-get install time)" >&2; exit 1; }
-swift build -c release --product swiftsm >&2
-swiftsm=$PWD/.build/release/swiftsm
+source "$(dirname "$0")/common.sh"
 runs=${RUNS:-3}
 window=${WINDOW:-64}
-preload=/usr/lib/x86_64-linux-gnu/umad2sim/libumad2sim.so
-work=$(mktemp -d)
-trap 'kill -9 ${ibsim_pid:-} 2>/dev/null || true; rm -rf "$work"' EXIT
 
 median() { sort -n | awk '{ v[NR] = $1 } END { print v[int((NR + 1) / 2)] }'; }
 

@@ -4,16 +4,7 @@
 # simulator with the real-switch model (255 us per agent, VL15 depth 4). Prints figures, not a test.
 #   Benchmarks/sweep.sh [RADIX ...]     (default: 24 36 -> 3,456 and 11,664 hosts)
 # Every configured fabric is judged afterwards by `swiftsm verify` (all ports ACTIVE, all routes min-hop).
-set -euo pipefail
-cd "$(dirname "$0")/.."
-./scripts/install-deps.sh
-command -v /usr/bin/time >/dev/null || { echo "needs /usr/bin/time (apt-get install time)" >&2; exit 1; }
-swift build -c release --product swiftsm >&2
-swiftsm=$PWD/.build/release/swiftsm
-preload=/usr/lib/x86_64-linux-gnu/umad2sim/libumad2sim.so
-work=$(mktemp -d)
-ibsim_pid=
-trap 'kill -9 $ibsim_pid 2>/dev/null || true; rm -rf "$work"' EXIT
+source "$(dirname "$0")/common.sh"
 
 start_ibsim() {
     export IBSIM_SOCKNAME="swiftsm-sweep-bench-$$-$RANDOM"

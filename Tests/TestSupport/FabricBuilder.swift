@@ -59,7 +59,7 @@ public struct FabricShape: Equatable, CustomStringConvertible {
     public var nodes: Set<NodeShape>
     public var links: Set<[LinkEnd]>
 
-    /// `reachableFrom` limits the comparison to what a sweep from that node can see.
+    /// Switch port GUIDs are left out (every switch port shares port 0's); CA ports count when cabled.
     public init(_ fabric: Fabric) {
         nodes = Set(fabric.nodes.map { node in
             var guids: [PortNumber: GUID] = [:]
