@@ -17,6 +17,7 @@ public final class UMadTransport: MADTransport {
     public let portGUID: GUID
 
     private struct Pending {
+        let request: SMP
         let continuation: CheckedContinuation<Result<(response: SMP, wire: [UInt8]), TransportError>, Never>
         let deadline: ContinuousClock.Instant
     }
@@ -31,6 +32,8 @@ public final class UMadTransport: MADTransport {
     private let receiverFinished = Atomic<Bool>(false)
     /// Responses that matched no waiting request (late, duplicate or foreign); dropped.
     private let unmatched = Atomic<Int>(0)
+    /// Responses that matched a request's transaction ID but not the rest of it; dropped.
+    private let mismatched = Atomic<Int>(0)
 
     /// Opens `ca`/`port`, or the first port whose physical link is up when either is nil.
     public init(ca: String? = nil, port: Int? = nil) throws(TransportError) {
@@ -68,6 +71,8 @@ public final class UMadTransport: MADTransport {
 
     /// Responses dropped because no request was waiting for them.
     public var unmatchedResponses: Int { unmatched.load(ordering: .relaxed) }
+    /// Responses dropped because they did not fit the request they matched.
+    public var mismatchedResponses: Int { mismatched.load(ordering: .relaxed) }
 
     public func exchange(_ request: SMP, timeout: Duration) async throws(TransportError) -> SMP {
         try await exchangeKeepingWireBytes(request, timeout: timeout).response
@@ -82,7 +87,7 @@ public final class UMadTransport: MADTransport {
         case .lidRouted(let lid): lid.rawValue
         }
         let result = await withCheckedContinuation { (continuation: CheckedContinuation<Result<(response: SMP, wire: [UInt8]), TransportError>, Never>) in
-            pending.withLock { $0[key] = Pending(continuation: continuation, deadline: .now + timeout) }
+            pending.withLock { $0[key] = Pending(request: request, continuation: continuation, deadline: .now + timeout) }
             if let failure = send(mad, to: destination, managementClass: request.managementClass, timeout: timeout) {
                 if let waiting = pending.withLock({ $0.removeValue(forKey: key) }) { waiting.continuation.resume(returning: .failure(failure)) }
             }
@@ -160,11 +165,20 @@ public final class UMadTransport: MADTransport {
             waiting.continuation.resume(returning: .failure(.timeout))
             return
         }
+        let response: SMP
         do throws(WireError) {
-            waiting.continuation.resume(returning: .success((try SMP(decoding: mad, destination: sourceLID), mad)))
+            response = try SMP(decoding: mad, destination: sourceLID)
         } catch {
             waiting.continuation.resume(returning: .failure(.malformedResponse(error)))
+            return
         }
+        if response.validateAsResponse(to: waiting.request) != nil {
+            // Not the answer to this request: drop it and keep waiting for the real one (or the timeout).
+            mismatched.add(1, ordering: .relaxed)
+            pending.withLock { $0[key] = waiting }
+            return
+        }
+        waiting.continuation.resume(returning: .success((response, mad)))
     }
 
     private func expireOverdue(_ now: ContinuousClock.Instant) {

@@ -25,7 +25,7 @@ struct Discover: AsyncParsableCommand {
         let started = ContinuousClock.now
         let result = await FabricDiscoverer(client: session.client, logger: fabric.logger).discover()
         if stats {
-            SweepStatistics.print(session.client.statistics, phases: [("discover", ContinuousClock.now - started)], simulator: session.simulator?.counters)
+            SweepStatistics.print(session.client.statistics, phases: [("discover", ContinuousClock.now - started)], simulator: session.simulator?.counters, port: session.port)
         }
         guard !result.fabric.nodes.isEmpty else {
             await session.abandon()

@@ -50,6 +50,11 @@ struct FabricSession {
             simulator: simulator, recorder: recorder)
     }
 
+    /// The libibumad port under any recorder, for its counters of dropped responses.
+    var port: UMadTransport? {
+        (recorder?.inner ?? transport) as? UMadTransport
+    }
+
     /// Closes the port and puts the capture in place.
     func close() async throws {
         await transport.close()

@@ -50,7 +50,7 @@ struct Sweep: AsyncParsableCommand {
             }
         }
         try await session.close()
-        if stats { SweepStatistics.print(session.client.statistics, phases: report.phases, simulator: session.simulator?.counters) }
+        if stats { SweepStatistics.print(session.client.statistics, phases: report.phases, simulator: session.simulator?.counters, port: session.port) }
         for warning in report.warnings { printError("swiftsm: warning: \(warning)") }
         print(SweepSummary.lines(report).joined(separator: "\n"))
         for problem in report.problems { printError("swiftsm: \(problem)") }
