@@ -35,6 +35,8 @@ public final class SimulatedFabric: Sendable {
         var indexByGUID: [GUID: Int]
         /// Peers of links taken down with `setLink`, so they can be brought back.
         var unplugged: [PortAddress: PortAddress] = [:]
+        /// Other subnet managers running on ports of the fabric, answering SMInfo Gets there.
+        var subnetManagers: [PortAddress: SMInfo] = [:]
     }
 
     let state: Mutex<State>
@@ -89,6 +91,15 @@ public final class SimulatedFabric: Sendable {
                 state.nodes[end.node].ports[end.port.index] = simulated
                 state.unplugged[end] = up ? nil : peer
             }
+        }
+    }
+
+    /// Runs another subnet manager on `port` (a CA port or switch port 0): the port advertises the IsSM
+    /// capability and answers SMInfo Gets with `info`.
+    public func runSubnetManager(at port: PortAddress, info: SMInfo) {
+        state.withLock { state in
+            state.subnetManagers[port] = info
+            state.nodes[port.node].ports[port.port.index]?.info.capabilityMask |= 0x2
         }
     }
 

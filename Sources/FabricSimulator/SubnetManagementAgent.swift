@@ -29,6 +29,11 @@ extension SimulatedFabric.State {
                 nodes[arrival.node].switchInfo = info
             }
             return (.ok, info.bytes)
+        case .smInfo where isGet:
+            // Answered by an SM running on the port the SMP came in on (port 0 on a switch).
+            let smPort = PortAddress(node: arrival.node, port: PortNumber(UInt8(type == .switch ? 0 : arrival.port)))
+            guard let info = subnetManagers[smPort] else { return (.methodAttributeNotSupported, request.payload) }
+            return (.ok, info.bytes)
         case .linearForwardingTable where type == .switch:
             return forwardingTableBlock(request, node: arrival.node)
         default:

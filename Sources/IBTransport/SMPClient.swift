@@ -122,6 +122,10 @@ public struct SMPStatistics: Sendable, Equatable {
     public struct Kind: Hashable, Sendable, Comparable, CustomStringConvertible {
         public var method: MADMethod
         public var attribute: AttributeID
+        public init(method: MADMethod, attribute: AttributeID) {
+            self.method = method
+            self.attribute = attribute
+        }
         public static func < (a: Kind, b: Kind) -> Bool {
             (a.method.rawValue, a.attribute.rawValue) < (b.method.rawValue, b.attribute.rawValue)
         }

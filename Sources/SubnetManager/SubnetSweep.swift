@@ -14,11 +14,17 @@ public struct SweepOptions: Sendable {
     public var guid2lidPath: String?
     /// PortInfo.SubnetTimeout given to every endport.
     public var subnetTimeout: UInt8
+    /// Our SM priority (0-15), weighed against other SMs found on the fabric.
+    public var priority: UInt8
+    /// Configure even when another SM that outranks us is MASTER.
+    public var force: Bool
 
-    public init(lmc: UInt8 = 0, guid2lidPath: String? = nil, subnetTimeout: UInt8 = 18) {
+    public init(lmc: UInt8 = 0, guid2lidPath: String? = nil, subnetTimeout: UInt8 = 18, priority: UInt8 = 0, force: Bool = false) {
         self.lmc = lmc
         self.guid2lidPath = guid2lidPath
         self.subnetTimeout = subnetTimeout
+        self.priority = priority
+        self.force = force
     }
 }
 
@@ -50,10 +56,12 @@ public enum SweepError: Error, Equatable, Sendable, CustomStringConvertible {
     case badGUID2LID(String)
     /// The fabric needs more LIDs than the switches can route.
     case lidAssignment(String)
+    /// Another SM that outranks us is MASTER: we do not fight it.
+    case otherMaster(String)
 
     public var description: String {
         switch self {
-        case .noLocalNode(let why), .badGUID2LID(let why), .lidAssignment(let why): why
+        case .noLocalNode(let why), .badGUID2LID(let why), .lidAssignment(let why), .otherMaster(let why): why
         }
     }
 }
@@ -90,6 +98,16 @@ public struct SubnetSweep: Sendable {
         }
 
         var warnings: [String] = []
+        let others = await OtherSubnetManagers.find(in: fabric, routes: discovery.routes, client: client)
+        warnings += others.warnings
+        let ourGUID = fabric[origin]?.guid ?? fabric[origin.node].guid
+        if let master = others.found.first(where: { $0.info.state == .master && $0.outranks(priority: options.priority, guid: ourGUID) }) {
+            let message = "another SM is MASTER and outranks ours (priority \(options.priority)): \(master)"
+            guard options.force else { throw .otherMaster(message + "; nothing was changed (use --force to configure anyway)") }
+            warnings.append(message + "; configuring anyway (--force)")
+        }
+        endPhase("look for other SMs")
+
         var persisted: GUID2LIDTable?
         if let path = options.guid2lidPath, let loaded = try Self.loadGUID2LID(path) {
             persisted = loaded.table

@@ -26,6 +26,12 @@ struct Sweep: AsyncParsableCommand {
     @Option(help: "PortInfo.SubnetTimeout for every endport (0-31).")
     var subnetTimeout: Int = 18
 
+    @Option(help: "Our SM priority (0-15): another SM that is MASTER with a higher priority (or the same and a lower GUID) is not fought.")
+    var priority: Int = 0
+
+    @Flag(help: "Configure even when another SM that outranks ours is MASTER.")
+    var force = false
+
     @Flag(help: "Print SMPs sent by method and attribute, and the time of each phase, to stderr.")
     var stats = false
 
@@ -33,20 +39,26 @@ struct Sweep: AsyncParsableCommand {
         guard once else { throw ValidationError("only --once is supported so far: there is no daemon mode yet") }
         guard (0...7).contains(lmc) else { throw ValidationError("--lmc \(lmc) is outside 0-7") }
         guard (0...31).contains(subnetTimeout) else { throw ValidationError("--subnet-timeout \(subnetTimeout) is outside 0-31") }
+        guard (0...15).contains(priority) else { throw ValidationError("--priority \(priority) is outside 0-15") }
     }
 
     func run() async throws {
         let session = try await FabricSession.open(fabric)
-        let options = SweepOptions(lmc: UInt8(lmc), guid2lidPath: guid2lid, subnetTimeout: UInt8(subnetTimeout))
+        let options = SweepOptions(
+            lmc: UInt8(lmc), guid2lidPath: guid2lid, subnetTimeout: UInt8(subnetTimeout), priority: UInt8(priority), force: force)
         let report: SweepReport
         do {
             report = try await SubnetSweep(client: session.client, options: options, logger: fabric.logger).runOnce()
+        } catch .otherMaster(let why) {
+            // Nothing was changed; the capture (Gets only) is complete and worth keeping.
+            try await session.close()
+            throw CommandFailure(.partial, why)
         } catch {
             await session.abandon()
             switch error {
             case .noLocalNode(let why): throw CommandFailure(.noPort, why)
             case .badGUID2LID(let why): throw CommandFailure(.badInput, why)
-            case .lidAssignment(let why): throw CommandFailure(.partial, why)
+            case .lidAssignment(let why), .otherMaster(let why): throw CommandFailure(.partial, why)
             }
         }
         try await session.close()

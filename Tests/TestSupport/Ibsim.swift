@@ -126,6 +126,32 @@ public final class IbsimFabric: @unchecked Sendable {
                        directory: directory, timeout: timeout)
     }
 
+    /// Starts a program attached to this fabric in the background (an SM daemon, say); the caller
+    /// ends it with `end(_:)`. Its output goes to `<name>.log` in the fabric's directory.
+    public func launch(_ executable: String, _ arguments: [String], environment: [String: String] = [:]) throws -> Process {
+        let child = Process()
+        child.executableURL = URL(fileURLWithPath: executable)
+        child.arguments = arguments
+        child.currentDirectoryURL = directory
+        child.environment = ProcessInfo.processInfo.environment
+            .merging(["LD_PRELOAD": Self.preload, "IBSIM_SOCKNAME": socketName].merging(environment) { $1 }) { $1 }
+        let log = directory.appendingPathComponent(URL(fileURLWithPath: executable).lastPathComponent + ".log")
+        FileManager.default.createFile(atPath: log.path, contents: nil)
+        child.standardOutput = try FileHandle(forWritingTo: log)
+        child.standardError = child.standardOutput
+        child.standardInput = FileHandle.nullDevice
+        try child.run()
+        return child
+    }
+
+    /// Ends a program started with `launch` for good.
+    public func end(_ child: Process) {
+        if child.isRunning {
+            kill(child.processIdentifier, SIGKILL)
+            child.waitUntilExit()
+        }
+    }
+
     public func stop() {
         if process.isRunning {
             // ibsim keeps serving its console after SIGTERM; end it for good.
