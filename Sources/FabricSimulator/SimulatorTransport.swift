@@ -5,7 +5,8 @@ import Synchronization
 
 /// Timing and fault knobs of the simulator.
 public struct SimulatorOptions: Sendable {
-    /// Chance that any SMP is silently lost.
+    /// Chance that any SMP exchange is silently lost: half the time the request (the agent never sees it),
+    /// half the time the response (the agent acted on it).
     public var dropProbability: Double
     /// Time each agent takes to serve one SMP, one at a time (0: instant). About 255 us models a current switch.
     public var serviceTime: Duration
@@ -63,13 +64,15 @@ public final class SimulatorTransport: MADTransport {
     public var counters: SimulatorCounters { queues.withLock { $0.counters } }
 
     public func exchange(_ request: SMP, timeout: Duration) async throws(TransportError) -> SMP {
-        let lost = try queues.withLock { queues throws(TransportError) -> Bool in
+        // A lost SMP is either the request (nothing happens) or the response (the agent acted on it).
+        enum Loss { case none, request, response }
+        let loss = try queues.withLock { queues throws(TransportError) -> Loss in
             guard !queues.closed else { throw .closed }
-            guard options.dropProbability > 0, queues.random.nextUnit() < options.dropProbability else { return false }
+            guard options.dropProbability > 0, queues.random.nextUnit() < options.dropProbability else { return .none }
             queues.counters.dropped += 1
-            return true
+            return queues.random.next() & 1 == 0 ? .request : .response
         }
-        if lost { return try await timedOut(after: timeout) }
+        if loss == .request { return try await timedOut(after: timeout) }
 
         let arrival: Arrival
         switch fabric.deliver(request) {
@@ -91,6 +94,7 @@ public final class SimulatorTransport: MADTransport {
             queues.withLock { $0.counters.unanswered += 1 }
             return try await timedOut(after: timeout)
         }
+        if loss == .response { return try await timedOut(after: timeout) }
         queues.withLock { $0.counters.answered += 1 }
         return response
     }

@@ -8,7 +8,7 @@ public struct SMPClientOptions: Sendable {
     public var maxOutstanding: Int
     /// SMPs in flight to one destination node.
     public var maxPerDestination: Int
-    /// How long to wait for the first attempt's response; doubled on each retry.
+    /// How long to wait for the first attempt's response; doubled on each retry, up to 8 times this.
     public var timeout: Duration
     /// Further attempts after a timeout.
     public var retries: Int
@@ -82,7 +82,8 @@ public final class SMPClient: Sendable {
                     throw .noResponse(attribute: request.attribute, target: SMPTarget(request), attempts: attempt)
                 }
                 logger.debug("retrying \(request.attribute) to \(SMPTarget(request)) (attempt \(attempt + 1))")
-                timeout = timeout * 2
+                // Back off, but boundedly: on a lossy fabric many retries must not add up to minutes.
+                timeout = min(timeout * 2, options.timeout * 8)
                 continue
             } catch {
                 throw .transport(error)

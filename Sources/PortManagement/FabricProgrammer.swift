@@ -136,11 +136,27 @@ public struct FabricProgrammer: Sendable {
         guard let request = Self.portInfoSet(observed: observed, settings: settings, arm: arm) else {
             return PortOutcome()
         }
-        do {
-            let answer = try await client.set(request, modifier: UInt32(address.port.rawValue), route: fabric.route(toPort: address, nodeRoutes: routes), node: fabric[address.node].guid)
-            return PortOutcome(sent: true, info: answer)
+        switch await setPortInfo(request, at: address, fabric: fabric, routes: routes) {
+        case .success(let answer): return PortOutcome(sent: true, info: answer)
+        case .failure(let error): return PortOutcome(sent: true, failure: "\(fabric.describe(address)): PortInfo Set failed: \(error)")
+        }
+    }
+
+    /// Sends a PortInfo Set. When it asks for a state change and is refused (0x1C), the port is read
+    /// back: a Set whose response was lost and that was retried is refused for asking for the state the
+    /// port is already in, and that is success, not failure.
+    private func setPortInfo(_ request: PortInfo, at address: PortAddress, fabric: Fabric, routes: [DirectedRoute]) async -> Result<PortInfo, SMPError> {
+        let route = fabric.route(toPort: address, nodeRoutes: routes)
+        let modifier = UInt32(address.port.rawValue)
+        let guid = fabric[address.node].guid
+        do throws(SMPError) {
+            return .success(try await client.set(request, modifier: modifier, route: route, node: guid))
         } catch {
-            return PortOutcome(sent: true, failure: "\(fabric.describe(address)): PortInfo Set failed: \(error)")
+            guard case .status(.invalidAttributeValue, _, _) = error, let wanted = request.state, wanted != .noChange else { return .failure(error) }
+            guard let now = try? await client.get(PortInfo.self, modifier: modifier, route: route, node: guid),
+                  let state = now.state, state.rawValue >= wanted.rawValue, now.lid == request.lid
+            else { return .failure(error) }
+            return .success(now)
         }
     }
 
@@ -149,11 +165,9 @@ public struct FabricProgrammer: Sendable {
         var request = holding
         request.state = .active
         request.physicalState = .noChange
-        do {
-            let answer = try await client.set(request, modifier: UInt32(address.port.rawValue), route: fabric.route(toPort: address, nodeRoutes: routes), node: fabric[address.node].guid)
-            return PortOutcome(sent: true, info: answer)
-        } catch {
-            return PortOutcome(sent: true, failure: "\(fabric.describe(address)): ACTIVE refused: \(error)")
+        switch await setPortInfo(request, at: address, fabric: fabric, routes: routes) {
+        case .success(let answer): return PortOutcome(sent: true, info: answer)
+        case .failure(let error): return PortOutcome(sent: true, failure: "\(fabric.describe(address)): ACTIVE refused: \(error)")
         }
     }
 }
