@@ -87,6 +87,20 @@ import Testing
                 "\(name): our link load \(ours.verification.summary); opensm \(theirs.verification.summary)")
     }
 
+    @Test func errorsInjectedOnSwitchPortsAreRetriedAndTheFabricEndsConfigured() throws {
+        let ibsim = try IbsimFabric(topology: try generateTopology(.fatTree2, options: GeneratorOptions(radix: 8)))
+        defer { ibsim.stop() }
+        let faulty = [("leaf-0", 5), ("leaf-3", 6), ("spine-0", 2), ("spine-2", 7), ("leaf-7", 1)]
+        for (node, port) in faulty { ibsim.console("Error \"\(node)\"[\(port)] 20") }
+        let sweep = try ibsim.run(swiftsmExecutable, ["sweep", "--once", "--stats", "--timeout", "20", "--retries", "12"], environment: Self.onHost)
+        #expect(sweep.status == 0, "\(sweep.stdout) \(sweep.stderr)")
+        let timeouts = sweep.stderr.split(separator: "\n").first { $0.hasPrefix("SMPs sent") }
+            .flatMap { $0.split(separator: "timeouts ").last?.split(separator: ",").first }.flatMap { Int($0) } ?? 0
+        #expect(timeouts > 0, "no MAD was lost: the injection did not take effect")
+        for (node, port) in faulty { ibsim.console("Error \"\(node)\"[\(port)] 0") }
+        _ = try judge(ibsim, lmc: 0, name: "fat-tree-2 with 20% errors on 5 switch ports")
+    }
+
     @Test func aSecondSweepSendsNoSet() throws {
         let ibsim = try IbsimFabric(topology: try generateTopology(.fatTree3, options: GeneratorOptions(radix: 8)))
         defer { ibsim.stop() }
