@@ -80,7 +80,25 @@ public struct SubnetSweep: Sendable {
         self.logger = logger
     }
 
-    public func runOnce() async throws(SweepError) -> SweepReport {
+    /// One sweep; when the fabric changed under it (a link or node lost between discovery and
+    /// programming shows up as failed SMPs or ports that could not go ACTIVE), it re-plans from a fresh
+    /// discovery, up to `maxPasses` times. Reconciliation makes each further pass cheap: it sends only
+    /// what the change requires, and the tables it leaves route nothing into a dead link.
+    public func runOnce(maxPasses: Int = 3) async throws(SweepError) -> SweepReport {
+        var report = try await pass()
+        var passes = 1
+        while !report.isHealthy, passes < maxPasses {
+            let previous = report
+            logger.info("the fabric changed during the sweep (\(previous.problems.count) problem(s)); re-planning")
+            report = try await pass()
+            passes += 1
+            report.phases = previous.phases + report.phases.map { ("\($0.name) (pass \(passes))", $0.duration) }
+            report.warnings.insert("re-planned \(passes - 1) time(s) after: \(previous.problems.first ?? "a change")", at: 0)
+        }
+        return report
+    }
+
+    private func pass() async throws(SweepError) -> SweepReport {
         var phases: [(name: String, duration: Duration)] = []
         let clock = ContinuousClock()
         var started = clock.now

@@ -101,6 +101,21 @@ import Testing
         _ = try judge(ibsim, lmc: 0, name: "fat-tree-2 with 20% errors on 5 switch ports")
     }
 
+    @Test func afterAnUnlinkTheNextSweepRoutesAroundTheDeadLink() throws {
+        let ibsim = try IbsimFabric(topology: try generateTopology(.fatTree2, options: GeneratorOptions(radix: 8)))
+        defer { ibsim.stop() }
+        let first = try ibsim.run(swiftsmExecutable, ["sweep", "--once"], environment: Self.onHost)
+        #expect(first.status == 0, "\(first.stderr)")
+        ibsim.console("Unlink \"leaf-1\"[5]")
+        ibsim.console("Unlink \"spine-2\"[4]")
+        usleep(300_000)
+        let second = try ibsim.run(swiftsmExecutable, ["sweep", "--once"], environment: Self.onHost)
+        #expect(second.status == 0, "\(second.stdout) \(second.stderr)")
+        // The diag tools see two links fewer, every remaining port Active, and no LID routed into a dead port.
+        let judged = try judge(ibsim, lmc: 0, name: "fat-tree-2 after two Unlinks")
+        #expect(judged.fabric.links.count == 64 - 2)
+    }
+
     @Test func aSecondSweepSendsNoSet() throws {
         let ibsim = try IbsimFabric(topology: try generateTopology(.fatTree3, options: GeneratorOptions(radix: 8)))
         defer { ibsim.stop() }
