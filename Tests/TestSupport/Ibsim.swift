@@ -36,8 +36,8 @@ public func runCommand(
     try FileManager.default.createDirectory(at: scratch, withIntermediateDirectories: true)
     defer { try? FileManager.default.removeItem(at: scratch) }
     let out = scratch.appendingPathComponent("out"), err = scratch.appendingPathComponent("err")
-    FileManager.default.createFile(atPath: out.path, contents: nil)
-    FileManager.default.createFile(atPath: err.path, contents: nil)
+    _ = FileManager.default.createFile(atPath: out.path, contents: nil)
+    _ = FileManager.default.createFile(atPath: err.path, contents: nil)
     process.standardOutput = try FileHandle(forWritingTo: out)
     process.standardError = try FileHandle(forWritingTo: err)
     process.standardInput = FileHandle.nullDevice
@@ -95,7 +95,7 @@ public final class IbsimFabric: @unchecked Sendable {
         process.currentDirectoryURL = directory
         process.environment = ProcessInfo.processInfo.environment.merging(["IBSIM_SOCKNAME": socketName]) { $1 }
         let log = directory.appendingPathComponent("ibsim.log")
-        FileManager.default.createFile(atPath: log.path, contents: nil)
+        _ = FileManager.default.createFile(atPath: log.path, contents: nil)
         process.standardOutput = try FileHandle(forWritingTo: log)
         process.standardError = process.standardOutput
         // Its console reads stdin: keep a pipe open so it neither exits nor spins, and so tests can type.
@@ -136,7 +136,7 @@ public final class IbsimFabric: @unchecked Sendable {
         child.environment = ProcessInfo.processInfo.environment
             .merging(["LD_PRELOAD": Self.preload, "IBSIM_SOCKNAME": socketName].merging(environment) { $1 }) { $1 }
         let log = directory.appendingPathComponent(URL(fileURLWithPath: executable).lastPathComponent + ".log")
-        FileManager.default.createFile(atPath: log.path, contents: nil)
+        _ = FileManager.default.createFile(atPath: log.path, contents: nil)
         child.standardOutput = try FileHandle(forWritingTo: log)
         child.standardError = child.standardOutput
         child.standardInput = FileHandle.nullDevice
