@@ -54,8 +54,11 @@ public final class UMadTransport: MADTransport {
             agents[managementClass.rawValue] = agent
         }
         var info = umad_port_t()
-        let guid = umad_get_port(caName, Int32(portNumber), &info) == 0 ? GUID(UInt64(bigEndian: info.port_guid)) : .zero
-        if umad_get_port(caName, Int32(portNumber), &info) == 0 { umad_release_port(&info) }
+        var guid = GUID.zero
+        if umad_get_port(caName, Int32(portNumber), &info) == 0 {
+            guid = GUID(UInt64(bigEndian: info.port_guid))
+            umad_release_port(&info)
+        }
 
         self.caName = caName
         self.portNumber = portNumber
