@@ -43,32 +43,28 @@ final class SendWindow: Sendable {
     /// Waits until an SMP to `destination` may be sent.
     func acquire(_ destination: DestinationKey) async {
         // Most SMPs find room at once: admit them without suspending.
-        let admittedAtOnce = state.withLock { state -> Bool in
-            let inFlight = state.inFlight[destination, default: 0]
-            guard state.total < maxTotal, inFlight < limit(destination), state.ready.isEmpty, state.waiting[destination] == nil else {
-                return false
-            }
-            state.total += 1
-            state.inFlight[destination] = inFlight + 1
-            return true
-        }
-        if admittedAtOnce { return }
+        if state.withLock({ admitNow(destination, in: &$0) }) { return }
         await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
             let admitted = state.withLock { state -> Bool in
-                let inFlight = state.inFlight[destination, default: 0]
-                if state.total < maxTotal, inFlight < limit(destination), state.ready.isEmpty,
-                   state.waiting[destination] == nil
-                {
-                    state.total += 1
-                    state.inFlight[destination] = inFlight + 1
-                    return true
-                }
+                // The state may have changed since the first look.
+                if admitNow(destination, in: &state) { return true }
                 state.waiting[destination, default: []].append(continuation)
-                if inFlight < limit(destination) { Self.markReady(destination, in: &state) }
+                if state.inFlight[destination, default: 0] < limit(destination) { Self.markReady(destination, in: &state) }
                 return false
             }
             if admitted { continuation.resume() }
         }
+    }
+
+    /// Takes a slot for `destination` if both windows have room and nobody is waiting ahead of it.
+    private func admitNow(_ destination: DestinationKey, in state: inout State) -> Bool {
+        let inFlight = state.inFlight[destination, default: 0]
+        guard state.total < maxTotal, inFlight < limit(destination), state.ready.isEmpty, state.waiting[destination] == nil else {
+            return false
+        }
+        state.total += 1
+        state.inFlight[destination] = inFlight + 1
+        return true
     }
 
     /// Gives back the slot of a finished SMP to `destination` and admits whoever can go next.
