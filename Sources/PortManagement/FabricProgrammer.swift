@@ -58,7 +58,7 @@ public struct FabricProgrammer: Sendable {
         // 1. The SM's own port, so that everything after it sees its LID.
         var remaining = plan.ports
         if let smPort = plan.smPort, let settings = remaining.removeValue(forKey: smPort) {
-            let outcome = await configure(smPort, settings, fabric: fabric, routes: routes, arm: true)
+            let outcome = await configure(smPort, settings, fabric: fabric, routes: routes)
             outcome.record(into: &report, latest: &latest, address: smPort)
         }
 
@@ -66,7 +66,7 @@ public struct FabricProgrammer: Sendable {
         let portJobs = remaining.keys.sorted { ($0.port, $0.node) < ($1.port, $1.node) }
         let client = self.client
         async let portOutcomes = mapConcurrently(portJobs, limit: limit) { address in
-            await FabricProgrammer(client: client).configure(address, plan.ports[address]!, fabric: fabric, routes: routes, arm: true)
+            await FabricProgrammer(client: client).configure(address, plan.ports[address]!, fabric: fabric, routes: routes)
         }
         let tableOutcomes = await programTables(plan, fabric: fabric, routes: routes, limit: limit)
         for (address, outcome) in zip(portJobs, await portOutcomes) { outcome.record(into: &report, latest: &latest, address: address) }
@@ -111,14 +111,14 @@ public struct FabricProgrammer: Sendable {
 
     /// The PortInfo Set that brings a port to its settings (and from INIT to ARMED), or nil if it
     /// already matches.
-    static func portInfoSet(observed: PortInfo, settings: PortSettings, arm: Bool) -> PortInfo? {
+    static func portInfoSet(observed: PortInfo, settings: PortSettings) -> PortInfo? {
         var wanted = observed
         if let lid = settings.lid { wanted.lid = lid }
         if let lmc = settings.lmc { wanted.lmc = lmc }
         if let smLID = settings.masterSMLID { wanted.masterSMLID = smLID }
         if let mtu = settings.neighborMTU { wanted.neighborMTU = mtu }
         if let vls = settings.operationalVLs { wanted.operationalVLs = vls }
-        let needsArm = arm && settings.activate && observed.state == .initialize
+        let needsArm = settings.activate && observed.state == .initialize
         guard wanted != observed || needsArm else { return nil }
         // SubnetTimeout rides along with a Set that is needed anyway, but never causes one: some agents
         // (ibsim's among them) do not store it, and a sweep of a configured fabric must send no Set.
@@ -129,11 +129,11 @@ public struct FabricProgrammer: Sendable {
         return wanted
     }
 
-    func configure(_ address: PortAddress, _ settings: PortSettings, fabric: Fabric, routes: [DirectedRoute], arm: Bool) async -> PortOutcome {
+    func configure(_ address: PortAddress, _ settings: PortSettings, fabric: Fabric, routes: [DirectedRoute]) async -> PortOutcome {
         guard let observed = fabric[address]?.info else {
             return PortOutcome(failure: "\(fabric.describe(address)): no PortInfo was read, cannot configure it")
         }
-        guard let request = Self.portInfoSet(observed: observed, settings: settings, arm: arm) else {
+        guard let request = Self.portInfoSet(observed: observed, settings: settings) else {
             return PortOutcome()
         }
         switch await setPortInfo(request, at: address, fabric: fabric, routes: routes) {

@@ -77,20 +77,20 @@ import Testing
         observed.mtuCap = 4
         observed.neighborMTU = 4
         let same = PortSettings(lid: LID(7), masterSMLID: LID(1), neighborMTU: 4, activate: true)
-        #expect(FabricProgrammer.portInfoSet(observed: observed, settings: same, arm: true) == nil)
+        #expect(FabricProgrammer.portInfoSet(observed: observed, settings: same) == nil)
         let moved = PortSettings(lid: LID(9), masterSMLID: LID(1), activate: true)
-        let request = FabricProgrammer.portInfoSet(observed: observed, settings: moved, arm: true)
+        let request = FabricProgrammer.portInfoSet(observed: observed, settings: moved)
         #expect(request?.lid == LID(9))
         // Routine Sets never ask for a state or physical state.
         #expect(request?.state == .noChange)
         #expect(request?.physicalState == .noChange)
         // SubnetTimeout alone never causes a Set (ibsim does not store it), but rides along with one.
         let timeoutOnly = PortSettings(lid: LID(7), masterSMLID: LID(1), subnetTimeout: 18, neighborMTU: 4, activate: true)
-        #expect(FabricProgrammer.portInfoSet(observed: observed, settings: timeoutOnly, arm: true) == nil)
+        #expect(FabricProgrammer.portInfoSet(observed: observed, settings: timeoutOnly) == nil)
         let movedWithTimeout = PortSettings(lid: LID(9), masterSMLID: LID(1), subnetTimeout: 18, activate: true)
-        #expect(FabricProgrammer.portInfoSet(observed: observed, settings: movedWithTimeout, arm: true)?.subnetTimeout == 18)
+        #expect(FabricProgrammer.portInfoSet(observed: observed, settings: movedWithTimeout)?.subnetTimeout == 18)
         var fresh = observed
         fresh.state = .initialize
-        #expect(FabricProgrammer.portInfoSet(observed: fresh, settings: same, arm: true)?.state == .armed)
+        #expect(FabricProgrammer.portInfoSet(observed: fresh, settings: same)?.state == .armed)
     }
 }
