@@ -27,10 +27,7 @@ struct Discover: AsyncParsableCommand {
         if stats {
             SweepStatistics.print(session.client.statistics, phases: [("discover", ContinuousClock.now - started)], simulator: session.simulator?.counters, port: session.port)
         }
-        guard !result.fabric.nodes.isEmpty else {
-            await session.abandon()
-            throw CommandFailure(.noPort, result.problems.first?.message ?? "the local port did not answer")
-        }
+        try await session.requireLocalNode(result)
         try await session.close()
         try OutputFile.write(format.render(result.fabric), to: output)
         for problem in result.problems { printError("swiftsm: \(problem)") }

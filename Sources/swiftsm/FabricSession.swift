@@ -1,3 +1,4 @@
+import Discovery
 import FabricModel
 import FabricSimulator
 import IBCapture
@@ -59,6 +60,13 @@ struct FabricSession {
     func close() async throws {
         await transport.close()
         do { try recorder?.finish() } catch { throw CommandFailure(.badInput, error.description) }
+    }
+
+    /// Fails with "no usable port" (dropping any capture) when a sweep found not even the SM's own node.
+    func requireLocalNode(_ discovery: DiscoveryResult) async throws {
+        guard discovery.fabric.nodes.isEmpty else { return }
+        await abandon()
+        throw CommandFailure(.noPort, discovery.problems.first?.message ?? "the local port did not answer")
     }
 
     /// Closes the port and drops any capture (the command failed before producing a result).

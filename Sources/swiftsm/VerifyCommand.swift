@@ -16,10 +16,7 @@ struct Verify: AsyncParsableCommand {
     func run() async throws {
         let session = try await FabricSession.open(fabric)
         let discovery = await FabricDiscoverer(client: session.client, logger: fabric.logger).discover()
-        guard !discovery.fabric.nodes.isEmpty else {
-            await session.abandon()
-            throw CommandFailure(.noPort, discovery.problems.first?.message ?? "the local port did not answer")
-        }
+        try await session.requireLocalNode(discovery)
         let (tables, failures) = await ForwardingTableReader(client: session.client).read(discovery.fabric, routes: discovery.routes)
         try await session.close()
 
