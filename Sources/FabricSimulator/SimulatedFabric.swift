@@ -94,6 +94,23 @@ public final class SimulatedFabric: Sendable {
         }
     }
 
+    /// Moves two cables: `first` and `second` exchange their peers, as when someone re-cables the fabric.
+    /// The four ports retrain, so they come up in Initialize.
+    public func swapCables(_ first: PortAddress, _ second: PortAddress) {
+        state.withLock { state in
+            guard let firstPeer = state.nodes[first.node].port(first.port.index)?.remote,
+                  let secondPeer = state.nodes[second.node].port(second.port.index)?.remote
+            else { return }
+            for (end, peer) in [(first, secondPeer), (secondPeer, first), (second, firstPeer), (firstPeer, second)] {
+                guard var simulated = state.nodes[end.node].ports[end.port.index] else { continue }
+                simulated.info.physicalState = .linkUp
+                simulated.info.state = .initialize
+                simulated.remote = peer
+                state.nodes[end.node].ports[end.port.index] = simulated
+            }
+        }
+    }
+
     /// Runs another subnet manager on `port` (a CA port or switch port 0): the port advertises the IsSM
     /// capability and answers SMInfo Gets with `info`.
     public func runSubnetManager(at port: PortAddress, info: SMInfo) {

@@ -29,7 +29,7 @@ extension FabricProgrammer {
     func programTables(_ plan: ConfigurationPlan, fabric: Fabric, routes: [DirectedRoute], limit: Int) async -> TableOutcomes {
         var outcomes = TableOutcomes()
         var jobs: [BlockJob] = []
-        var topChanges: [(Int, SwitchInfo)] = []
+        var switches: [(node: Int, newTop: SwitchInfo?)] = []
         for (node, program) in plan.switches.sorted(by: { $0.key < $1.key }) {
             guard let observed = fabric[node].switchInfo else {
                 outcomes.failures.append("switch \"\(fabric[node].description)\": no SwitchInfo was read, cannot program it")
@@ -41,28 +41,29 @@ extension FabricProgrammer {
                 continue
             }
             let currentTop = Int(observed.linearFDBTop.rawValue)
+            var newTop: SwitchInfo?
             if observed.linearFDBTop != program.top {
-                var wanted = observed
-                wanted.linearFDBTop = program.top
-                topChanges.append((node, wanted))
+                newTop = observed
+                newTop?.linearFDBTop = program.top
             }
+            switches.append((node, newTop))
             for block in 0..<program.blockCount {
                 jobs.append(BlockJob(node: node, block: block, compareFirst: currentTop > 0 && block * 64 <= currentTop))
             }
         }
-        // Neighbouring jobs go to different switches, so the per-node window never idles the total one.
-        jobs.sort { ($0.block, $0.node) < ($1.block, $1.node) }
         let client = self.client
-        let topResults = await mapConcurrently(topChanges, limit: limit) { node, wanted -> String? in
-            do {
-                _ = try await client.set(wanted, route: routes[node], node: fabric[node].guid)
-                return nil
-            } catch {
-                return "switch \"\(fabric[node].description)\": SwitchInfo Set failed: \(error)"
-            }
+        let prepared = await mapConcurrently(switches, limit: limit) { node, newTop in
+            await Self.prepareSwitch(node, newTop: newTop, client: client, fabric: fabric, route: routes[node])
         }
-        outcomes.switchInfoSets = topChanges.count
-        outcomes.failures += topResults.compactMap { $0 }
+        var confirmed = Set<Int>()
+        for ((node, newTop), outcome) in zip(switches, prepared) {
+            if newTop != nil, outcome.confirmed { outcomes.switchInfoSets += 1 }
+            if outcome.confirmed, outcome.failure == nil { confirmed.insert(node) }
+            if let failure = outcome.failure { outcomes.failures.append(failure) }
+        }
+        // Neighbouring jobs go to different switches, so the per-node window never idles the total one.
+        jobs = jobs.filter { confirmed.contains($0.node) }
+        jobs.sort { ($0.block, $0.node) < ($1.block, $1.node) }
 
         let results = await mapConcurrently(jobs, limit: limit) { job in
             await Self.programBlock(job.node, job.block, wanted: plan.switches[job.node]!.block(job.block),
@@ -81,6 +82,31 @@ extension FabricProgrammer {
             }
         }
         return outcomes
+    }
+
+    /// Confirms that the switch's directed route still leads to the switch that was discovered there
+    /// (a cable moved since discovery would send its table to another switch, routing LIDs into dead
+    /// ports or loops), then sets its LinearFDBTop if that differs. Tables go only to confirmed switches.
+    private static func prepareSwitch(
+        _ node: Int, newTop: SwitchInfo?, client: SMPClient, fabric: Fabric, route: DirectedRoute
+    ) async -> (confirmed: Bool, failure: String?) {
+        let expected = fabric[node].guid
+        let name = "switch \"\(fabric[node].description)\""
+        do {
+            let found = try await client.get(NodeInfo.self, route: route, node: expected)
+            guard found.nodeGUID == expected else {
+                return (false, "\(name): DR path \(route) now leads to GUID \(found.nodeGUID), not \(expected): the fabric changed since discovery, its table was not written")
+            }
+        } catch {
+            return (false, "\(name): NodeInfo Get failed, its table was not written: \(error)")
+        }
+        guard let newTop else { return (true, nil) }
+        do {
+            _ = try await client.set(newTop, route: route, node: expected)
+            return (true, nil)
+        } catch {
+            return (true, "\(name): SwitchInfo Set failed: \(error)")
+        }
     }
 
     private static func programBlock(

@@ -58,10 +58,14 @@ public enum SweepError: Error, Equatable, Sendable, CustomStringConvertible {
     case lidAssignment(String)
     /// Another SM that outranks us is MASTER: we do not fight it.
     case otherMaster(String)
+    /// Two nodes answered with one GUID, or a port's neighbour changed while it was being discovered,
+    /// on every pass: the model cannot be trusted, so nothing was set.
+    case conflictingIdentities(String)
 
     public var description: String {
         switch self {
-        case .noLocalNode(let why), .badGUID2LID(let why), .lidAssignment(let why), .otherMaster(let why): why
+        case .noLocalNode(let why), .badGUID2LID(let why), .lidAssignment(let why), .otherMaster(let why),
+             .conflictingIdentities(let why): why
         }
     }
 }
@@ -85,17 +89,34 @@ public struct SubnetSweep: Sendable {
     /// discovery, up to `maxPasses` times. Reconciliation makes each further pass cheap: it sends only
     /// what the change requires, and the tables it leaves route nothing into a dead link.
     public func runOnce(maxPasses: Int = 3) async throws(SweepError) -> SweepReport {
-        var report = try await pass()
-        var passes = 1
-        while !report.isHealthy, passes < maxPasses {
-            let previous = report
-            logger.info("the fabric changed during the sweep (\(previous.problems.count) problem(s)); re-planning")
-            report = try await pass()
-            passes += 1
-            report.phases = previous.phases + report.phases.map { ("\($0.name) (pass \(passes))", $0.duration) }
-            report.warnings.insert("re-planned \(passes - 1) time(s) after: \(previous.problems.first ?? "a change")", at: 0)
+        var previous: SweepReport?
+        var conflict: String?
+        for passNumber in 1...max(1, maxPasses) {
+            var report: SweepReport
+            do {
+                report = try await pass()
+            } catch .conflictingIdentities(let why) {
+                // A cable moved mid-discovery clears up on a fresh look; a true duplicate GUID does not.
+                logger.info("conflicting identities (\(why)); discovering again")
+                conflict = why
+                continue
+            }
+            if let previous {
+                report.phases = previous.phases + report.phases.map { ("\($0.name) (pass \(passNumber))", $0.duration) }
+                report.warnings.insert("re-planned \(passNumber - 1) time(s) after: \(previous.problems.first ?? "a change")", at: 0)
+            } else if let conflict {
+                report.warnings.insert("discovered again after: \(conflict)", at: 0)
+            }
+            conflict = nil
+            if report.isHealthy { return report }
+            logger.info("the fabric changed during the sweep (\(report.problems.count) problem(s)); re-planning")
+            previous = report
         }
-        return report
+        if var previous {
+            if let conflict { previous.problems.append(conflict) }
+            return previous
+        }
+        throw .conflictingIdentities((conflict ?? "conflicting identities") + " (on each of \(maxPasses) discoveries); nothing was set")
     }
 
     private func pass() async throws(SweepError) -> SweepReport {
@@ -113,6 +134,11 @@ public struct SubnetSweep: Sendable {
         let fabric = discovery.fabric
         guard let origin = fabric.origin else {
             throw .noLocalNode(discovery.problems.first?.message ?? "the local port did not answer")
+        }
+        // Routes and LIDs planned on a model that merged two nodes would send traffic into the wrong
+        // ports: with a conflicting identity nothing is set (as OpenSM's exit_on_fatal does).
+        if let conflict = discovery.problems.first(where: { $0.kind == .duplicateGUID }) {
+            throw .conflictingIdentities(conflict.message)
         }
 
         var warnings: [String] = []

@@ -58,7 +58,7 @@ struct Sweep: AsyncParsableCommand {
             switch error {
             case .noLocalNode(let why): throw CommandFailure(.noPort, why)
             case .badGUID2LID(let why): throw CommandFailure(.badInput, why)
-            case .lidAssignment(let why), .otherMaster(let why): throw CommandFailure(.partial, why)
+            case .lidAssignment(let why), .otherMaster(let why), .conflictingIdentities(let why): throw CommandFailure(.partial, why)
             }
         }
         try await session.close()
