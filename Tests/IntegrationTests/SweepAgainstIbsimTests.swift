@@ -116,6 +116,37 @@ import Testing
         #expect(judged.fabric.links.count == 64 - 2)
     }
 
+    /// The link goes down after discovery, before programming: swiftsm is frozen (SIGSTOP) the moment it
+    /// logs the end of discovery, ibsim unlinks, and swiftsm goes on with a model that still has the link.
+    @Test func anUnlinkBetweenDiscoveryAndProgrammingIsRoutedAround() throws {
+        let ibsim = try IbsimFabric(topology: try generateTopology(.fatTree3, options: GeneratorOptions(radix: 8)))
+        defer { ibsim.stop() }
+        let sweep = try ibsim.launch(swiftsmExecutable, ["sweep", "--once", "-v", "--timeout", "20"], environment: Self.onHost)
+        defer { ibsim.end(sweep) }
+        let log = ibsim.directory.appendingPathComponent("swiftsm.log")
+        let deadline = Date().addingTimeInterval(60)
+        while sweep.isRunning, Date() < deadline,
+              !((try? String(contentsOf: log, encoding: .utf8))?.contains("discovered ") ?? false) {
+            usleep(200)
+        }
+        kill(sweep.processIdentifier, SIGSTOP)
+        ibsim.console("Unlink \"agg-1-0\"[5]")
+        usleep(300_000)
+        kill(sweep.processIdentifier, SIGCONT)
+        sweep.waitUntilExit()
+        let output = (try? String(contentsOf: log, encoding: .utf8)) ?? ""
+        #expect(sweep.terminationStatus == 0, "\(output.suffix(2000))")
+        // Proof that the unlink landed mid-sweep: the first pass's model still had the link.
+        #expect(output.contains("re-planned"), "\(output.suffix(2000))")
+        let judged = try judge(ibsim, lmc: 0, name: "fat-tree-3 unlinked mid-sweep")
+        #expect(judged.fabric.links.count == 3 * 128 - 1)
+
+        let second = try ibsim.run(swiftsmExecutable, ["sweep", "--once"], environment: Self.onHost)
+        #expect(second.status == 0, "\(second.stdout) \(second.stderr)")
+        #expect(!second.stderr.contains("re-planned"))
+        _ = try judge(ibsim, lmc: 0, name: "fat-tree-3 unlinked mid-sweep, swept again")
+    }
+
     @Test func aSecondSweepSendsNoSet() throws {
         let ibsim = try IbsimFabric(topology: try generateTopology(.fatTree3, options: GeneratorOptions(radix: 8)))
         defer { ibsim.stop() }
