@@ -83,11 +83,18 @@ struct FabricSession {
 /// Reads what --simulate names: a capture (told by its pcap magic number) or a topology file.
 enum SimulationSource {
     static func load(_ path: String) throws -> (Fabric, PortAddress?) {
+        var isDirectory: ObjCBool = false
+        if FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory), isDirectory.boolValue {
+            throw CommandFailure(.badInput, "\(path): is a directory, not a topology file or a capture")
+        }
         guard let handle = FileHandle(forReadingAtPath: path) else {
             throw CommandFailure(.badInput, "\(path): cannot open the file")
         }
-        let head = [UInt8](handle.readData(ofLength: 4))
-        try? handle.close()
+        defer { try? handle.close() }
+        let head: [UInt8]
+        do { head = [UInt8](try handle.read(upToCount: 4) ?? Data()) } catch {
+            throw CommandFailure(.badInput, "\(path): cannot read the file")
+        }
         if CaptureReader.isCapture(head) {
             do {
                 let (fabric, attachment) = try CapturedFabric.load(try CaptureReader.read(path: path), source: path)

@@ -10,25 +10,6 @@ import Testing
         return directory
     }
 
-    @Test(arguments: [
-        (["discover", "--port", "300"], "--port 300"),
-        (["discover", "--max-outstanding", "0"], "--max-outstanding 0"),
-        (["discover", "--format", "xml"], "xml"),
-        (["discover", "--simulate", "/nonexistent/fabric.topo"], "/nonexistent/fabric.topo"),
-        (["discover", "--no-such-flag"], "--no-such-flag"),
-        (["discover", "--timeout=-5"], "-5"),
-        (["sweep", "--once", "--lmc", "8"], "--lmc 8"),
-        (["sweep", "--simulate", "Examples/fat-tree-32-hosts.topo"], "--once"),
-        (["sweep", "--once", "--subnet-timeout", "40"], "--subnet-timeout 40"),
-        (["fabric", "generate", "torus-3d", "--dimensions", "4x"], "--dimensions 4x"),
-        (["fabric", "generate", "fat-tree-2", "--radix", "8", "--hosts-per-switch", "6", "--spines", "5"], "fat-tree-2"),
-    ])
-    func badInputExitsWithTwo(arguments: [String], named: String) throws {
-        let result = try runCommand(swiftsmExecutable, arguments)
-        #expect(result.status == 2, "\(arguments): \(result.stderr)")
-        #expect(result.stderr.contains(named))
-    }
-
     @Test func malformedTopologyNamesFileAndLineAndWritesNothing() throws {
         let directory = try scratch()
         defer { try? FileManager.default.removeItem(at: directory) }
