@@ -120,11 +120,13 @@ public struct Fabric: Sendable {
     public func index(of guid: GUID) -> Int? { indexByGUID[guid] }
     public func node(_ guid: GUID) -> FabricNode? { indexByGUID[guid].map { nodes[$0] } }
 
+    /// Borrowed, not copied: `fabric[node].guid` in a hot loop must not retain every array of the node.
     public subscript(index: Int) -> FabricNode {
-        get { nodes[index] }
-        set {
-            precondition(newValue.guid == nodes[index].guid, "a node's GUID is its identity")
-            nodes[index] = newValue
+        _read { yield nodes[index] }
+        _modify {
+            let guid = nodes[index].guid
+            yield &nodes[index]
+            precondition(nodes[index].guid == guid, "a node's GUID is its identity")
         }
     }
 

@@ -25,7 +25,7 @@ final class WakeupScheduler: Sendable {
     /// How long the thread naps when nothing is due sooner; bounds how late a wakeup can be.
     private let slice: Duration
 
-    init(slice: Duration = .microseconds(20)) {
+    init(slice: Duration = .microseconds(100)) {
         self.slice = slice
         let thread = Thread { [self] in run() }
         thread.name = "swiftsm-sim-clock"
