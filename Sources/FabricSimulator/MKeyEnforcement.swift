@@ -13,14 +13,15 @@ import IBWire
 ///   notices it when the next SMP arrives at the node, which is the only time anyone can tell.
 /// - Trap 256 (bad M_Key), which a real agent sends to the SM, is not simulated.
 extension SimulatedFabric.State {
-    /// Whether the agent at `arrival` lets `request` through; `now` is the fabric clock's time.
-    mutating func passesMKeyCheck(_ request: SMP, at arrival: Arrival, now: Duration) -> Bool {
+    /// Whether the agent at `arrival` lets `request` through; lease time is read from `clock`.
+    mutating func passesMKeyCheck(_ request: SMP, at arrival: Arrival, clock: SimulatorClock) -> Bool {
         guard request.method == .get || request.method == .set else { return true }
         let number = nodes[arrival.node].type == .switch ? 0 : arrival.port
         guard var port = nodes[arrival.node].port(number) else { return true }
         // The common case, an unkeyed port, changes nothing: no need to write the port back.
         if port.info.mKey == 0 && port.mKeyLeaseDeadline == nil { return true }
         defer { nodes[arrival.node].ports[number] = port }
+        let now = clock.elapsed
 
         if let deadline = port.mKeyLeaseDeadline, now >= deadline {
             port.info.mKeyProtectBits = 0

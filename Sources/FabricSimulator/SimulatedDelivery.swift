@@ -39,9 +39,8 @@ extension SimulatedFabric {
 
     /// Lets the agent at `arrival` act on `request` and builds its response.
     func respond(to request: SMP, at arrival: Arrival) -> Reply {
-        let now = clock.elapsed
-        return state.withLock { state in
-            guard state.passesMKeyCheck(request, at: arrival, now: now) else { return .refusedByMKey }
+        state.withLock { state in
+            guard state.passesMKeyCheck(request, at: arrival, clock: clock) else { return .refusedByMKey }
             let (status, payload) = state.answer(request, at: arrival)
             var response = request
             response.method = .getResponse
