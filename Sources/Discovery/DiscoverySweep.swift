@@ -15,7 +15,12 @@ struct DiscoverySweep {
             return absorbNodeInfo(info, route: route, via: via)
         case .nodeInfo(let route, let via, .failure(let error)):
             let place = via.map { "through \(fabric.describe($0))" } ?? "of the SM's own node"
-            problems.append(DiscoveryProblem(.unreachable, "NodeInfo \(place) (DR path \(route)): \(error)"))
+            var message = "NodeInfo \(place) (DR path \(route)): \(error)"
+            // Besides a broken port, an M_Key silences one's own agent: worth naming, since nothing else will.
+            if via == nil, case .noResponse = error {
+                message += " (an agent whose M_Key has protect bits 2 or 3 answers no SMP without that key: check --mkey)"
+            }
+            problems.append(DiscoveryProblem(.unreachable, message))
         case .nodeDescription(let node, .success(let description)):
             fabric[node].description = description.text
         case .switchInfo(let node, .success(let info)):

@@ -28,10 +28,19 @@ extension SimulatedFabric {
         }
     }
 
-    /// Lets the agent at `arrival` act on `request` and builds its response; nil when a LID-routed
-    /// response cannot find its way back to the SM's port.
-    func respond(to request: SMP, at arrival: Arrival) -> SMP? {
+    /// What an agent sent back.
+    enum Reply {
+        case answered(SMP)
+        /// The M_Key check failed: the agent acted on nothing and stays silent.
+        case refusedByMKey
+        /// A LID-routed response found no way back to the SM's port.
+        case lost
+    }
+
+    /// Lets the agent at `arrival` act on `request` and builds its response.
+    func respond(to request: SMP, at arrival: Arrival) -> Reply {
         state.withLock { state in
+            guard state.passesMKeyCheck(request, at: arrival, clock: clock) else { return .refusedByMKey }
             let (status, payload) = state.answer(request, at: arrival)
             var response = request
             response.method = .getResponse
@@ -48,10 +57,10 @@ extension SimulatedFabric {
                       let back = state.forwardLIDRouted(to: smPort.info.lid, from: arrival, leavingBy: arrival.port),
                       back.node == attachment.node,
                       let responder = state.nodes[arrival.node].port(state.nodes[arrival.node].type == .switch ? 0 : arrival.port)
-                else { return nil }
+                else { return .lost }
                 response.addressing = .lidRouted(responder.info.lid)
             }
-            return response
+            return .answered(response)
         }
     }
 }

@@ -22,6 +22,8 @@ struct SimulatedPort {
     var guid: GUID
     var info: PortInfo
     var remote: PortAddress?
+    /// When a running M_Key lease timer runs out, on the fabric's clock (see `MKeyEnforcement.swift`).
+    var mKeyLeaseDeadline: Duration?
 }
 
 /// An in-process fabric of switches and CAs whose agents answer SMPs as real ones do: directed-route
@@ -42,11 +44,13 @@ public final class SimulatedFabric: Sendable {
     let state: Mutex<State>
     /// Where the SM's port is: a CA port, or port 0 of a switch.
     public let attachment: PortAddress
+    /// What the agents' M_Key lease timers run on.
+    public let clock: SimulatorClock
 
     /// Builds a fabric from a model. Attributes the model carries (read from a real fabric) are used as
     /// they are; the rest get the values ibsim gives a fresh fabric. `attachment` defaults to the first
     /// node: port 0 of a switch, or a CA's first linked port.
-    public init(_ fabric: Fabric, attachment: PortAddress? = nil) throws(SimulatorError) {
+    public init(_ fabric: Fabric, attachment: PortAddress? = nil, clock: SimulatorClock = SimulatorClock()) throws(SimulatorError) {
         guard !fabric.nodes.isEmpty else { throw .emptyFabric }
         var nodes: [SimulatedNode] = []
         var indexByGUID: [GUID: Int] = [:]
@@ -60,6 +64,7 @@ public final class SimulatedFabric: Sendable {
             throw .badAttachment("port \(chosen.port) of node \(chosen.node) does not exist")
         }
         self.attachment = chosen
+        self.clock = clock
         self.state = Mutex(State(nodes: nodes, indexByGUID: indexByGUID))
     }
 

@@ -34,6 +34,8 @@ public struct SimulatorCounters: Sendable, Equatable {
     public var undeliverable = 0
     /// Reached a node that does not answer, or a LID-routed response found no way back.
     public var unanswered = 0
+    /// Refused by the M_Key check: the agent stayed silent.
+    public var refusedByMKey = 0
 }
 
 /// A `MADTransport` answered in-process by a `SimulatedFabric`.
@@ -90,7 +92,14 @@ public final class SimulatorTransport: MADTransport {
             await clock?.sleep(until: done)
             queues.withLock { $0.queued[arrival.node, default: 1] -= 1 }
         }
-        guard let response = fabric.respond(to: request, at: arrival) else {
+        let response: SMP
+        switch fabric.respond(to: request, at: arrival) {
+        case .answered(let answer):
+            response = answer
+        case .refusedByMKey:
+            queues.withLock { $0.counters.refusedByMKey += 1 }
+            return try await timedOut(after: timeout)
+        case .lost:
             queues.withLock { $0.counters.unanswered += 1 }
             return try await timedOut(after: timeout)
         }

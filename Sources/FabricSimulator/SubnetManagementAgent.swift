@@ -75,12 +75,14 @@ extension SimulatedFabric.State {
         }
         guard var info = nodes[arrival.node].ports[number]?.info else { return (.invalidAttributeValue, request.payload) }
         info.localPortNumber = PortNumber(UInt8(arrival.port))
+        if !Self.showsMKey(info, to: request) { info.mKey = 0 }
         return (status, info.bytes)
     }
 
     /// Applies a PortInfo Set with ibsim's rules: addresses are stored even when the state change is
     /// refused; the state machine is INIT -> ARMED -> ACTIVE, ACTIVE only once the peer is ARMED or ACTIVE;
     /// asking for the current state again, or any state on switch port 0, is refused (0x1C).
+    /// Unlike ibsim, the M_Key fields are kept (on endports only: port 0 holds a switch's key).
     private mutating func setPortInfo(_ written: PortInfo, node: Int, port number: Int) -> MADStatus {
         guard var port = nodes[node].ports[number] else { return .invalidAttributeValue }
         let isSwitch = nodes[node].type == .switch
@@ -90,11 +92,12 @@ extension SimulatedFabric.State {
             info.masterSMLID = written.masterSMLID
             info.masterSMSL = written.masterSMSL
             if !isSwitch || nodes[node].switchInfo?.enhancedPort0 == true { info.lmc = written.lmc }
+            info.mKey = written.mKey
+            info.mKeyLeasePeriod = written.mKeyLeasePeriod
+            info.mKeyProtectBits = written.mKeyProtectBits
+            info.mKeyViolations = written.mKeyViolations
         }
-        info.mKey = written.mKey
         info.gidPrefix = written.gidPrefix
-        info.mKeyLeasePeriod = written.mKeyLeasePeriod
-        info.mKeyProtectBits = written.mKeyProtectBits
         info.subnetTimeout = written.subnetTimeout
         info.clientReregister = written.clientReregister
         if written.linkWidthEnabled != 0 { info.linkWidthEnabled = written.linkWidthEnabled }

@@ -32,14 +32,19 @@ public struct SMPClientOptions: Sendable {
 public final class SMPClient: Sendable {
     public let transport: any MADTransport
     public let options: SMPClientOptions
+    /// The M_Key every SMP carries unless it names one itself (0: none). A port protected by another key
+    /// refuses Sets, and with protect bits 2 or 3 Gets too, by not answering: they end as `.noResponse`.
+    public let mKey: UInt64
     let logger: Logger
     private let window: SendWindow
     private let nextTransactionID = Atomic<UInt64>(0x1000)
     private let counters = Mutex(SMPStatistics())
 
-    public init(transport: any MADTransport, options: SMPClientOptions = SMPClientOptions(), logger: Logger = Logger(label: "swiftsm.smp")) {
+    public init(transport: any MADTransport, options: SMPClientOptions = SMPClientOptions(), mKey: UInt64 = 0,
+                logger: Logger = Logger(label: "swiftsm.smp")) {
         self.transport = transport
         self.options = options
+        self.mKey = mKey
         self.logger = logger
         self.window = SendWindow(maxTotal: options.maxOutstanding, maxPerDestination: options.maxPerDestination, maxUnknown: options.maxUnknownProbes)
     }
@@ -67,6 +72,7 @@ public final class SMPClient: Sendable {
         defer { window.release(destination) }
 
         var request = request
+        if request.mKey == 0 { request.mKey = mKey }
         var timeout = options.timeout
         var attempt = 0
         while true {

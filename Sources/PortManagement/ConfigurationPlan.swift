@@ -13,9 +13,11 @@ public struct PortSettings: Hashable, Sendable {
     public var operationalVLs: UInt8?
     /// Linked ports end up ACTIVE.
     public var activate: Bool
+    /// Endports: the M_Key, protect bits and lease period (nil: leave them as they are).
+    public var mKey: MKeyPolicy?
 
     public init(lid: LID? = nil, lmc: UInt8? = nil, masterSMLID: LID? = nil, subnetTimeout: UInt8? = nil,
-                neighborMTU: UInt8? = nil, operationalVLs: UInt8? = nil, activate: Bool = false) {
+                neighborMTU: UInt8? = nil, operationalVLs: UInt8? = nil, activate: Bool = false, mKey: MKeyPolicy? = nil) {
         self.lid = lid
         self.lmc = lmc
         self.masterSMLID = masterSMLID
@@ -23,6 +25,7 @@ public struct PortSettings: Hashable, Sendable {
         self.neighborMTU = neighborMTU
         self.operationalVLs = operationalVLs
         self.activate = activate
+        self.mKey = mKey
     }
 }
 
@@ -65,9 +68,10 @@ public struct ConfigurationPlan: Sendable {
     }
 
     /// The port settings every SM gives a fabric: LIDs on endports with the SM's LID and LMC, MTU and
-    /// VLs agreed by both ends of each link, and every linked port activated.
+    /// VLs agreed by both ends of each link, and every linked port activated. With `mKey`, endports get
+    /// that M_Key too (only they use one: a switch's other ports are guarded by its port 0).
     public static func portSettings(
-        for fabric: Fabric, lids: (PortAddress) -> LID?, lmc: UInt8, smLID: LID, subnetTimeout: UInt8
+        for fabric: Fabric, lids: (PortAddress) -> LID?, lmc: UInt8, smLID: LID, subnetTimeout: UInt8, mKey: MKeyPolicy? = nil
     ) -> [PortAddress: PortSettings] {
         var result: [PortAddress: PortSettings] = [:]
         for (index, node) in fabric.nodes.enumerated() {
@@ -80,6 +84,7 @@ public struct ConfigurationPlan: Sendable {
                     settings.lmc = node.type == .switch && node.switchInfo?.enhancedPort0 != true ? 0 : lmc
                     settings.masterSMLID = smLID
                     settings.subnetTimeout = subnetTimeout
+                    settings.mKey = mKey
                 }
                 if let remote = port.remote, let near = port.info, let far = fabric[remote]?.info {
                     settings.neighborMTU = min(near.mtuCap, far.mtuCap)

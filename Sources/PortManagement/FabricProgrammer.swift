@@ -15,6 +15,9 @@ public struct ApplyReport: Sendable {
     public var tables: [Int: [UInt8]] = [:]
     /// The state each planned port reported last.
     public var portStates: [PortAddress: PortState] = [:]
+    /// Ports that answered a Set of the M_Key without keeping it: their agent does not implement M_Key
+    /// (ibsim's does not), so they are not protected.
+    public var mKeyNotKept: [PortAddress] = []
 
     public var setCount: Int { portInfoSets + switchInfoSets + blockSets }
 }
@@ -101,11 +104,13 @@ public struct FabricProgrammer: Sendable {
         /// The PortInfo the port answered with.
         var info: PortInfo?
         var failure: String?
+        var mKeyNotKept = false
 
         func record(into report: inout ApplyReport, latest: inout [PortAddress: PortInfo], address: PortAddress) {
             if sent { report.portInfoSets += 1 }
             if let info { latest[address] = info }
             if let failure { report.failures.append(failure) }
+            if mKeyNotKept { report.mKeyNotKept.append(address) }
         }
     }
 
@@ -118,6 +123,7 @@ public struct FabricProgrammer: Sendable {
         if let smLID = settings.masterSMLID { wanted.masterSMLID = smLID }
         if let mtu = settings.neighborMTU { wanted.neighborMTU = mtu }
         if let vls = settings.operationalVLs { wanted.operationalVLs = vls }
+        if let policy = settings.mKey { wanted.apply(policy) }
         let needsArm = settings.activate && observed.state == .initialize
         guard wanted != observed || needsArm else { return nil }
         // SubnetTimeout rides along with a Set that is needed anyway, but never causes one: some agents
@@ -137,8 +143,14 @@ public struct FabricProgrammer: Sendable {
             return PortOutcome()
         }
         switch await setPortInfo(request, at: address, fabric: fabric, routes: routes) {
-        case .success(let answer): return PortOutcome(sent: true, info: answer)
-        case .failure(let error): return PortOutcome(sent: true, failure: "\(fabric.describe(address)): PortInfo Set failed: \(error)")
+        case .success(let answer):
+            return PortOutcome(sent: true, info: answer, mKeyNotKept: settings.mKey.map { !answer.holds($0) } ?? false)
+        case .failure(let error):
+            var failure = "\(fabric.describe(address)): PortInfo Set failed: \(error)"
+            if case .noResponse = error, observed.mayRefuseSets(carrying: client.mKey) {
+                failure += " (the port holds an M_Key other than this SM's)"
+            }
+            return PortOutcome(sent: true, failure: failure)
         }
     }
 

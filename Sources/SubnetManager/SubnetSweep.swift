@@ -18,13 +18,18 @@ public struct SweepOptions: Sendable {
     public var priority: UInt8
     /// Configure even when another SM that outranks us is MASTER.
     public var force: Bool
+    /// The M_Key every endport is given (nil: M_Keys are left as they are). The sweep's client must
+    /// carry the same key, or its Sets after the first would be refused.
+    public var mKey: MKeyPolicy?
 
-    public init(lmc: UInt8 = 0, guid2lidPath: String? = nil, subnetTimeout: UInt8 = 18, priority: UInt8 = 0, force: Bool = false) {
+    public init(lmc: UInt8 = 0, guid2lidPath: String? = nil, subnetTimeout: UInt8 = 18, priority: UInt8 = 0, force: Bool = false,
+                mKey: MKeyPolicy? = nil) {
         self.lmc = lmc
         self.guid2lidPath = guid2lidPath
         self.subnetTimeout = subnetTimeout
         self.priority = priority
         self.force = force
+        self.mKey = mKey
     }
 }
 
@@ -79,6 +84,7 @@ public struct SubnetSweep: Sendable {
     let logger: Logger
 
     public init(client: SMPClient, options: SweepOptions = SweepOptions(), logger: Logger = Logger(label: "swiftsm.sweep")) {
+        precondition(options.mKey.map { $0.key == client.mKey } ?? true, "the client must carry the M_Key the sweep sets")
         self.client = client
         self.options = options
         self.logger = logger
@@ -141,7 +147,7 @@ public struct SubnetSweep: Sendable {
             throw .conflictingIdentities(conflict.message)
         }
 
-        var warnings: [String] = []
+        var warnings = MKeyAudit.warnings(for: fabric, carrying: client.mKey)
         let others = await OtherSubnetManagers.find(in: fabric, routes: discovery.routes, client: client)
         warnings += others.warnings
         let ourGUID = fabric[origin]?.guid ?? fabric[origin.node].guid
@@ -185,6 +191,7 @@ public struct SubnetSweep: Sendable {
         if let path = options.guid2lidPath {
             do { try lids.table.write(to: path) } catch { warnings.append(error.description) }
         }
+        if let warning = MKeyAudit.notKeptWarning(apply.mKeyNotKept, in: fabric) { warnings.append(warning) }
 
         let planned = plan.ports.filter { $0.value.activate }.map(\.key)
         let inactive = planned.filter { apply.portStates[$0] != .active }.sorted()
@@ -203,7 +210,7 @@ public struct SubnetSweep: Sendable {
     static func plan(fabric: Fabric, lids: LIDAssignment, tables: ForwardingTables, origin: PortAddress, options: SweepOptions) -> ConfigurationPlan {
         let smLID = lids.lid(of: origin) ?? .unassigned
         let ports = ConfigurationPlan.portSettings(
-            for: fabric, lids: { lids.lid(of: $0) }, lmc: options.lmc, smLID: smLID, subnetTimeout: options.subnetTimeout)
+            for: fabric, lids: { lids.lid(of: $0) }, lmc: options.lmc, smLID: smLID, subnetTimeout: options.subnetTimeout, mKey: options.mKey)
         var switches: [Int: SwitchProgram] = [:]
         for node in tables.switches {
             switches[node] = SwitchProgram(top: tables.top, entries: tables.table(switch: node).map(\.rawValue))

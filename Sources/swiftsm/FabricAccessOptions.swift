@@ -33,6 +33,9 @@ struct FabricAccessOptions: ParsableArguments {
     @Option(help: ArgumentHelp("Write every SMP and its response to this pcap (ERF) capture.", valueName: "file"))
     var record: String?
 
+    @Option(help: ArgumentHelp("The M_Key every SMP carries: 64 bits, hex (0x...) or decimal; 0 for none. Ports protected by another key refuse Sets, and with protect bits 2-3 Gets too.", valueName: "key"))
+    var mkey: String = "0"
+
     @OptionGroup(title: "Simulator knobs (with --simulate)")
     var knobs: SimulatorKnobs
 
@@ -47,6 +50,7 @@ struct FabricAccessOptions: ParsableArguments {
         guard (1...60_000).contains(timeout) else { throw ValidationError("--timeout \(timeout) is outside 1-60000 ms") }
         guard (0...20).contains(retries) else { throw ValidationError("--retries \(retries) is outside 0-20") }
         if simulate != nil, ca != nil || port != nil { throw ValidationError("--simulate cannot be combined with --ca or --port") }
+        guard MKeyPolicy.parseKey(mkey) != nil else { throw ValidationError("--mkey \(mkey) is not a 64-bit key (hex 0x... or decimal)") }
         try knobs.validate()
     }
 
@@ -54,6 +58,9 @@ struct FabricAccessOptions: ParsableArguments {
         SMPClientOptions(maxOutstanding: maxOutstanding, maxPerDestination: maxPerNode, timeout: .milliseconds(timeout), retries: retries,
                          maxUnknownProbes: maxProbes)
     }
+
+    /// The parsed `--mkey` (validated already).
+    var mKey: UInt64 { MKeyPolicy.parseKey(mkey) ?? 0 }
 
     var logger: Logger {
         var logger = Logger(label: "swiftsm")

@@ -47,7 +47,7 @@ struct FabricSession {
             transport = recorder!
         }
         return FabricSession(
-            transport: transport, client: SMPClient(transport: transport, options: clientOptions, logger: logger),
+            transport: transport, client: SMPClient(transport: transport, options: clientOptions, mKey: options.mKey, logger: logger),
             simulator: simulator, recorder: recorder)
     }
 

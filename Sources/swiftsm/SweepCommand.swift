@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import IBWire
 import SubnetManager
 
 /// `swiftsm sweep --once`: configure the subnet and exit.
@@ -9,6 +10,8 @@ struct Sweep: AsyncParsableCommand {
         discussion: """
             Only what differs from the desired state is written: a second sweep of a configured fabric sends no Set. \
             Exit 0 only when every linked port is ACTIVE and every (switch, LID) pair is delivered on a shortest path. \
+            With --mkey, every endport (CA ports, switch port 0) is also given that M_Key, so that a host without it \
+            cannot rewrite the subnet; later sweeps must pass the same --mkey. \
             \(ExitStatus.helpText)
             """)
 
@@ -32,6 +35,12 @@ struct Sweep: AsyncParsableCommand {
     @Flag(help: "Configure even when another SM that outranks ours is MASTER.")
     var force = false
 
+    @Option(help: ArgumentHelp("With --mkey: what an SMP without the key may still do (0-3). 0 Get; 1 Get, with the key hidden; 2-3 nothing. Sets are always refused. Default 1.", valueName: "bits"))
+    var mkeyProtect: Int?
+
+    @Option(help: ArgumentHelp("With --mkey: seconds after a refused SMP at which a port drops its protect bits to 0 if no SMP with the key came since (0-65535; 0 never). Default 0.", valueName: "seconds"))
+    var mkeyLease: Int?
+
     @Flag(help: "Print SMPs sent by method and attribute, and the time of each phase, to stderr.")
     var stats = false
 
@@ -40,12 +49,24 @@ struct Sweep: AsyncParsableCommand {
         guard (0...7).contains(lmc) else { throw ValidationError("--lmc \(lmc) is outside 0-7") }
         guard (0...31).contains(subnetTimeout) else { throw ValidationError("--subnet-timeout \(subnetTimeout) is outside 0-31") }
         guard (0...15).contains(priority) else { throw ValidationError("--priority \(priority) is outside 0-15") }
+        if let mkeyProtect, !(0...3).contains(mkeyProtect) { throw ValidationError("--mkey-protect \(mkeyProtect) is outside 0-3") }
+        if let mkeyLease, !(0...65535).contains(mkeyLease) { throw ValidationError("--mkey-lease \(mkeyLease) is outside 0-65535 seconds") }
+        if fabric.mKey == 0, mkeyProtect != nil || mkeyLease != nil {
+            throw ValidationError("--mkey-protect and --mkey-lease need --mkey with a key other than 0")
+        }
+    }
+
+    /// The M_Key the sweep gives every endport: nil without --mkey, so that M_Keys are left alone.
+    var mKeyPolicy: MKeyPolicy? {
+        guard fabric.mKey != 0 else { return nil }
+        return MKeyPolicy(key: fabric.mKey, protectBits: UInt8(mkeyProtect ?? 1), leasePeriod: UInt16(mkeyLease ?? 0))
     }
 
     func run() async throws {
         let session = try await FabricSession.open(fabric)
         let options = SweepOptions(
-            lmc: UInt8(lmc), guid2lidPath: guid2lid, subnetTimeout: UInt8(subnetTimeout), priority: UInt8(priority), force: force)
+            lmc: UInt8(lmc), guid2lidPath: guid2lid, subnetTimeout: UInt8(subnetTimeout), priority: UInt8(priority), force: force,
+            mKey: mKeyPolicy)
         let report: SweepReport
         do {
             report = try await SubnetSweep(client: session.client, options: options, logger: fabric.logger).runOnce()

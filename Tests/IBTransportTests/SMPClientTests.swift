@@ -85,4 +85,15 @@ final class CountingTransport: MADTransport {
             try await client.send(.get(.smInfo, route: route))
         }
     }
+
+    @Test func everySMPCarriesTheClientsMKeyUnlessItNamesOne() async throws {
+        // The counting transport echoes each request back, header included.
+        let client = SMPClient(transport: CountingTransport(delay: .zero), mKey: 0xC0FFEE)
+        #expect(try await client.send(.get(.nodeInfo, route: .local)).mKey == 0xC0FFEE)
+        #expect(try await client.send(.set(PortInfo(), modifier: 1, route: .local)).mKey == 0xC0FFEE)
+        #expect(try await client.send(.get(.nodeInfo, lid: LID(3))).mKey == 0xC0FFEE)
+        #expect(try await client.send(.get(.nodeInfo, route: .local, mKey: 42)).mKey == 42)
+        let keyless = SMPClient(transport: CountingTransport(delay: .zero))
+        #expect(try await keyless.send(.get(.nodeInfo, route: .local)).mKey == 0)
+    }
 }

@@ -84,4 +84,38 @@ import Testing
         #expect(GUID(0x200001).description == "0x0000000000200001")
         #expect(GUID(parsing: "0x200001") == GUID(0x200001))
     }
+
+    @Test func mKeyFieldsLandWhereLibibmadReadsThem() {
+        var info = PortInfo()
+        info.apply(MKeyPolicy(key: 0x0123_4567_89AB_CDEF, protectBits: 2, leasePeriod: 600))
+        info.mKeyViolations = 7
+        #expect(field(info.bytes, IB_PORT_MKEY_LEASE_F) == 600)
+        #expect(field(info.bytes, IB_PORT_MKEY_PROT_BITS_F) == 2)
+        #expect(field(info.bytes, IB_PORT_MKEY_VIOL_F) == 7)
+        // M_Key is the first 8 bytes, most significant first.
+        #expect(info.bytes[0..<8] == [0x01, 0x23, 0x45, 0x67, 0x89, 0xAB, 0xCD, 0xEF])
+        #expect(info.holds(MKeyPolicy(key: 0x0123_4567_89AB_CDEF, protectBits: 2, leasePeriod: 600)))
+        #expect(!info.holds(MKeyPolicy(key: 0x0123_4567_89AB_CDEF, protectBits: 1, leasePeriod: 600)))
+    }
+
+    @Test func mKeysParseAsHexOrDecimal() {
+        #expect(MKeyPolicy.parseKey("0x1234") == 0x1234)
+        #expect(MKeyPolicy.parseKey("0XFFFFFFFFFFFFFFFF") == .max)
+        #expect(MKeyPolicy.parseKey("4660") == 4660)
+        for bad in ["", "0x", "0x1FFFFFFFFFFFFFFFF", "18446744073709551616", "-1", "12ab", "key"] {
+            #expect(MKeyPolicy.parseKey(bad) == nil, "\(bad)")
+        }
+    }
+
+    @Test func aPortMayRefuseSetsWhenItShowsAnotherKeyOrHidesOne() {
+        var info = PortInfo()
+        #expect(!info.mayRefuseSets(carrying: 0))
+        #expect(!info.mayRefuseSets(carrying: 5))
+        info.apply(MKeyPolicy(key: 5, protectBits: 0, leasePeriod: 0))
+        #expect(!info.mayRefuseSets(carrying: 5))
+        #expect(info.mayRefuseSets(carrying: 6))
+        // Protect bits 1 read as key 0 by a Get with another key.
+        info.apply(MKeyPolicy(key: 0, protectBits: 1, leasePeriod: 0))
+        #expect(info.mayRefuseSets(carrying: 6))
+    }
 }

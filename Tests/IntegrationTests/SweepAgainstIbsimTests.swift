@@ -170,6 +170,20 @@ import Testing
         #expect(lines.filter { $0.contains("SubnGet(LinearForwardingTable)") }.count > 0)
     }
 
+    @Test func anMKeySweepStillWorksOnIbsimWhichIgnoresMKeys() throws {
+        let ibsim = try IbsimFabric(topology: try generateTopology(.fatTree2, options: GeneratorOptions(radix: 4)))
+        defer { ibsim.stop() }
+        let arguments = ["sweep", "--once", "--mkey", "0x5EC2E7", "--mkey-protect", "2"]
+        let sweep = try ibsim.run(swiftsmExecutable, arguments, environment: Self.onHost)
+        #expect(sweep.status == 0, "\(sweep.stdout) \(sweep.stderr)")
+        #expect(sweep.stderr.contains("did not keep the M_Key"), "\(sweep.stderr)")
+        // ibsim's agents answer SMPs without the key: the subnet is configured, just not protected.
+        let verified = try ibsim.run(swiftsmExecutable, ["verify"], environment: Self.onHost)
+        #expect(verified.status == 0, "verify: \(verified.stdout) \(verified.stderr)")
+        let again = try ibsim.run(swiftsmExecutable, arguments, environment: Self.onHost)
+        #expect(again.status == 0, "\(again.stdout) \(again.stderr)")
+    }
+
     /// The LIDs each port GUID holds, as ibnetdiscover shows them.
     private func portLIDs(_ ibsim: IbsimFabric) throws -> [GUID: LID] {
         let discovered = try ibsim.run("/usr/sbin/ibnetdiscover", [], timeout: 60, environment: Self.onHost)

@@ -93,4 +93,81 @@ import Testing
         fresh.state = .initialize
         #expect(FabricProgrammer.portInfoSet(observed: fresh, settings: same)?.state == .armed)
     }
+
+    @Test func theMKeyPolicyIsComparedLikeAnyOtherSetting() {
+        var observed = PortInfo()
+        observed.lid = LID(7)
+        observed.state = .active
+        let policy = MKeyPolicy(key: 0xABCD, protectBits: 1, leasePeriod: 60)
+        let keyed = PortSettings(lid: LID(7), mKey: policy)
+        let request = FabricProgrammer.portInfoSet(observed: observed, settings: keyed)
+        #expect(request?.holds(policy) == true)
+        #expect(request?.lid == LID(7))
+        observed.apply(policy)
+        #expect(FabricProgrammer.portInfoSet(observed: observed, settings: keyed) == nil)
+        // A lapsed lease left protect bits 0: that alone is worth a Set.
+        observed.mKeyProtectBits = 0
+        #expect(FabricProgrammer.portInfoSet(observed: observed, settings: keyed)?.mKeyProtectBits == 1)
+        // Without a policy the M_Key fields are left as they are.
+        #expect(FabricProgrammer.portInfoSet(observed: observed, settings: PortSettings(lid: LID(7))) == nil)
+    }
+
+    @Test func endportsGetTheMKeyAndASecondPassWithTheKeySendsNoSet() async throws {
+        let (_, first, transport, _) = try await setUp()
+        let policy = MKeyPolicy(key: 0x1234, protectBits: 2, leasePeriod: 0)
+        let client = SMPClient(transport: transport, mKey: policy.key)
+        let unkeyed = plan(for: first.fabric)
+        var plan = unkeyed
+        plan.ports = ConfigurationPlan.portSettings(
+            for: first.fabric, lids: { unkeyed.ports[$0]?.lid }, lmc: 0, smLID: LID(1), subnetTimeout: 18, mKey: policy)
+        let report = await FabricProgrammer(client: client).apply(plan, to: first.fabric, routes: first.routes)
+        #expect(report.failures.isEmpty, "\(report.failures)")
+        #expect(report.mKeyNotKept.isEmpty)
+        let fabric = first.fabric
+        for (index, node) in fabric.nodes.enumerated() {
+            for port in node.ports.compactMap({ $0 }) {
+                let address = PortAddress(node: index, port: port.number)
+                let isEndport = node.type == .switch ? port.number == .management : port.remote != nil
+                #expect(transport.fabric.portInfo(address)?.holds(policy) == isEndport, "\(fabric.describe(address))")
+            }
+        }
+        let again = await FabricDiscoverer(client: client).discover()
+        #expect(again.isComplete)
+        let second = await FabricProgrammer(client: client).apply(plan, to: again.fabric, routes: again.routes)
+        #expect(second.failures.isEmpty)
+        #expect(second.setCount == 0)
+    }
+
+    @Test func aPortThatDoesNotKeepTheMKeyIsReported() async throws {
+        // Switch external ports take no M_Key: asking one to hold it shows what an agent without M_Key looks like.
+        let (_, result, transport, _) = try await setUp()
+        let policy = MKeyPolicy(key: 0x1234, protectBits: 1, leasePeriod: 0)
+        let client = SMPClient(transport: transport, mKey: policy.key)
+        let external = PortAddress(node: result.fabric.switches[0], port: 1)
+        let plan = ConfigurationPlan(ports: [external: PortSettings(mKey: policy)])
+        let report = await FabricProgrammer(client: client).apply(plan, to: result.fabric, routes: result.routes)
+        #expect(report.portInfoSets == 1)
+        #expect(report.mKeyNotKept == [external])
+    }
+
+    @Test func aSetRefusedForAnotherKeySaysSo() async throws {
+        let (_, result, transport, _) = try await setUp()
+        let h1 = try #require(result.fabric.nodes.firstIndex { $0.description == "h1" })
+        let address = PortAddress(node: h1, port: 1)
+        // Someone else's SM locked h1 with its key and protect bits 1: Gets still work, Sets do not.
+        let other = SMPClient(transport: transport, mKey: 0x0DD)
+        let route = result.fabric.route(toPort: address, nodeRoutes: result.routes)
+        var locked = try await other.get(PortInfo.self, modifier: 1, route: route)
+        locked.apply(MKeyPolicy(key: 0x0DD, protectBits: 1, leasePeriod: 0))
+        locked.state = .noChange
+        try await other.set(locked, modifier: 1, route: route)
+
+        let quick = SMPClient(transport: transport, options: SMPClientOptions(timeout: .milliseconds(5), retries: 0), mKey: 0x1234)
+        let seen = await FabricDiscoverer(client: quick).discover()
+        let plan = ConfigurationPlan(ports: [address: PortSettings(lid: LID(40), mKey: MKeyPolicy(key: 0x1234, protectBits: 1, leasePeriod: 0))])
+        let report = await FabricProgrammer(client: quick).apply(plan, to: seen.fabric, routes: seen.routes)
+        #expect(report.failures.count == 1)
+        #expect(report.failures.first?.contains("holds an M_Key other than this SM's") == true, "\(report.failures)")
+        #expect(transport.fabric.portInfo(address)?.lid != LID(40))
+    }
 }
