@@ -10,7 +10,8 @@ import Testing
 @Suite struct LossySweepTests {
     @Test(arguments: [0.05, 0.20, 0.40])
     func convergesDespiteLoss(loss: Double) async throws {
-        let fabric = try generateFabric(.fatTree3, options: GeneratorOptions(radix: 8))
+        // 1,024 hosts and 320 switches: 3,072 links, about 60,000 SMPs before loss.
+        let fabric = try generateFabric(.fatTree3, options: GeneratorOptions(radix: 16))
         let transport = SimulatorTransport(fabric: try SimulatedFabric(fabric), options: SimulatorOptions(dropProbability: loss, seed: 42))
         let client = SMPClient(transport: transport, options: SMPClientOptions(maxOutstanding: 64, timeout: .milliseconds(2), retries: 25))
         let report = try await SubnetSweep(client: client).runOnce()
