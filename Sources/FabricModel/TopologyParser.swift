@@ -48,7 +48,12 @@ public enum TopologyFile {
 
     /// Parses topology text, keeping the file's node ids.
     public static func parseDetailed(_ text: String, source: String = "<input>") throws(TopologyError) -> ParsedTopology {
-        var parser = TopologyParser(bytes: Array(text.utf8), source: source)
+        try parseDetailed(bytes: Array(text.utf8), source: source)
+    }
+
+    /// Parses the raw bytes of a topology file (any bytes, not only UTF-8), as `load` does.
+    public static func parseDetailed(bytes: [UInt8], source: String = "<input>") throws(TopologyError) -> ParsedTopology {
+        var parser = TopologyParser(bytes: bytes, source: source)
         return try parser.run()
     }
 
@@ -57,8 +62,7 @@ public enum TopologyFile {
         guard let data = FileManager.default.contents(atPath: path) else {
             throw TopologyError(source: path, line: 0, kind: .unreadable, message: "cannot read the file")
         }
-        var parser = TopologyParser(bytes: [UInt8](data), source: path)
-        return try parser.run()
+        return try parseDetailed(bytes: [UInt8](data), source: path)
     }
 }
 

@@ -102,7 +102,10 @@ private struct Replay {
             node.switchInfo = record.switchInfo
             let numbers = Set(record.ports.keys).union(record.portGUIDs.keys).filter { $0 <= info.portCount }
             for number in numbers.sorted() {
-                let portGUID = info.nodeType == .switch ? info.portGUID : (record.portGUIDs[number] ?? GUID(guid.rawValue + UInt64(number)))
+                // A CA port no NodeInfo arrived through: node GUID + port number (ibsim's rule), wrapping like
+                // ibsim's unsigned sum so that a GUID near 2^64 in a capture cannot trap.
+                let portGUID = info.nodeType == .switch
+                    ? info.portGUID : (record.portGUIDs[number] ?? GUID(guid.rawValue &+ UInt64(number)))
                 var port = FabricPort(number: PortNumber(UInt8(number)), guid: portGUID)
                 if let portInfo = record.ports[number] {
                     port.info = portInfo

@@ -108,6 +108,16 @@ let malformedCases: [MalformedCase] = [
         #expect(fabric.links.count == 2)
     }
 
+    @Test func rawBytesThatAreNotUTF8Parse() throws {
+        // 0xFF and a lone continuation byte cannot occur in UTF-8; a file read from disk may hold them anyway.
+        var bytes = Array("Switch 1 \"s\" # \"core ".utf8) + [0xFF, 0x80] + Array("\"\n[1] \"h".utf8) + [0xFE]
+        bytes += Array("\"[1]\n\nHca 1 \"h".utf8) + [0xFE] + Array("\"\n[1] \"s\"[1]\n".utf8)
+        let parsed = try TopologyFile.parseDetailed(bytes: bytes, source: "raw.net")
+        #expect(parsed.fabric.links.count == 1)
+        #expect(parsed.fabric.nodes[0].description == "core \u{FFFD}\u{FFFD}")
+        #expect(parsed.nodeIDs == ["s", "h\u{FFFD}"])
+    }
+
     @Test func loadNamesTheFile() throws {
         let error = #expect(throws: TopologyError.self) { try TopologyFile.load(path: "/nonexistent/fabric.net") }
         #expect(error?.description == "/nonexistent/fabric.net:0: cannot read the file")
