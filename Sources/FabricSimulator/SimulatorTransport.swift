@@ -43,46 +43,61 @@ public final class SimulatorTransport: MADTransport {
     public let fabric: SimulatedFabric
     public let options: SimulatorOptions
 
-    private struct AgentQueues {
-        var busyUntil: [Int: ContinuousClock.Instant] = [:]
-        var queued: [Int: Int] = [:]
-        var random: SplitMix64
-        var counters = SimulatorCounters()
-        var closed = false
+    /// Counted with atomics, and the agents' queues under a lock of their own: every SMP passes here,
+    /// and at hundreds of thousands a second a shared lock is contended by every thread.
+    private struct Counters: ~Copyable {
+        let answered = Atomic<Int>(0)
+        let dropped = Atomic<Int>(0)
+        let overflowed = Atomic<Int>(0)
+        let undeliverable = Atomic<Int>(0)
+        let unanswered = Atomic<Int>(0)
+        let refusedByMKey = Atomic<Int>(0)
     }
-    private let queues: Mutex<AgentQueues>
+    private let counting = Counters()
+    private let closed = Atomic<Bool>(false)
+    private let random: Mutex<SplitMix64>
+    /// When each busy agent finishes the last SMP it holds (it serves them one at a time, in order).
+    private let busyUntil = Mutex<[Int: ContinuousClock.Instant]>([:])
     /// Only needed with a service time.
     private let clock: WakeupScheduler?
 
     public init(fabric: SimulatedFabric, options: SimulatorOptions = SimulatorOptions()) {
         self.fabric = fabric
         self.options = options
-        self.queues = Mutex(AgentQueues(random: SplitMix64(seed: options.seed)))
+        self.random = Mutex(SplitMix64(seed: options.seed))
         self.clock = options.serviceTime > .zero ? WakeupScheduler() : nil
     }
 
     deinit { clock?.stop() }
 
-    public var counters: SimulatorCounters { queues.withLock { $0.counters } }
+    public var counters: SimulatorCounters {
+        SimulatorCounters(
+            answered: counting.answered.load(ordering: .relaxed), dropped: counting.dropped.load(ordering: .relaxed),
+            overflowed: counting.overflowed.load(ordering: .relaxed), undeliverable: counting.undeliverable.load(ordering: .relaxed),
+            unanswered: counting.unanswered.load(ordering: .relaxed), refusedByMKey: counting.refusedByMKey.load(ordering: .relaxed))
+    }
 
     public func exchange(_ request: SMP, timeout: Duration) async throws(TransportError) -> SMP {
+        guard !closed.load(ordering: .relaxed) else { throw .closed }
         // A lost SMP is either the request (nothing happens) or the response (the agent acted on it).
         enum Loss { case none, request, response }
-        let loss = try queues.withLock { queues throws(TransportError) -> Loss in
-            guard !queues.closed else { throw .closed }
-            guard options.dropProbability > 0, queues.random.nextUnit() < options.dropProbability else { return .none }
-            queues.counters.dropped += 1
-            return queues.random.next() & 1 == 0 ? .request : .response
+        var loss = Loss.none
+        if options.dropProbability > 0 {
+            loss = random.withLock { random in
+                guard random.nextUnit() < options.dropProbability else { return .none }
+                return random.next() & 1 == 0 ? .request : .response
+            }
+            if loss != .none { counting.dropped.add(1, ordering: .relaxed) }
         }
         if loss == .request { return try await timedOut(after: timeout) }
 
         let arrival: Arrival
         switch fabric.deliver(request) {
         case .undeliverable:
-            queues.withLock { $0.counters.undeliverable += 1 }
+            counting.undeliverable.add(1, ordering: .relaxed)
             throw .timeout
         case .unanswered:
-            queues.withLock { $0.counters.unanswered += 1 }
+            counting.unanswered.add(1, ordering: .relaxed)
             return try await timedOut(after: timeout)
         case .arrived(let reached):
             arrival = reached
@@ -90,44 +105,43 @@ public final class SimulatorTransport: MADTransport {
         if options.serviceTime > .zero {
             guard let done = admit(to: arrival.node) else { return try await timedOut(after: timeout) }
             await clock?.sleep(until: done)
-            queues.withLock { $0.queued[arrival.node, default: 1] -= 1 }
         }
         let response: SMP
         switch fabric.respond(to: request, at: arrival) {
         case .answered(let answer):
             response = answer
         case .refusedByMKey:
-            queues.withLock { $0.counters.refusedByMKey += 1 }
+            counting.refusedByMKey.add(1, ordering: .relaxed)
             return try await timedOut(after: timeout)
         case .lost:
-            queues.withLock { $0.counters.unanswered += 1 }
+            counting.unanswered.add(1, ordering: .relaxed)
             return try await timedOut(after: timeout)
         }
         if loss == .response { return try await timedOut(after: timeout) }
-        queues.withLock { $0.counters.answered += 1 }
+        counting.answered.add(1, ordering: .relaxed)
         return response
     }
 
     public func close() async {
-        queues.withLock { $0.closed = true }
+        closed.store(true, ordering: .relaxed)
         clock?.stop()
     }
 
-    /// Queues an SMP at a busy agent; nil when its VL15 buffer is full and the SMP is dropped.
+    /// Queues an SMP at an agent and returns when it will have been served; nil when the agent's VL15
+    /// buffer is full and the SMP is dropped. The SMPs an agent holds are those not served yet: with
+    /// back-to-back service, (busy-until - now) / service time of them, rounded up.
     private func admit(to node: Int) -> ContinuousClock.Instant? {
-        queues.withLock { queues in
-            let waiting = queues.queued[node, default: 0]
-            guard waiting < options.vl15Depth else {
-                queues.counters.overflowed += 1
-                return nil
-            }
-            let now = ContinuousClock.now
-            let start = max(now, queues.busyUntil[node] ?? now)
-            let done = start + options.serviceTime
-            queues.busyUntil[node] = done
-            queues.queued[node] = waiting + 1
+        let now = ContinuousClock.now
+        let done = busyUntil.withLock { busyUntil -> ContinuousClock.Instant? in
+            let busy = busyUntil[node] ?? now
+            let held = busy > now ? Int(((busy - now) / options.serviceTime).rounded(.up)) : 0
+            guard held < options.vl15Depth else { return nil }
+            let done = max(now, busy) + options.serviceTime
+            busyUntil[node] = done
             return done
         }
+        if done == nil { counting.overflowed.add(1, ordering: .relaxed) }
+        return done
     }
 
     /// A lost SMP: the requester hears nothing until its timeout.
