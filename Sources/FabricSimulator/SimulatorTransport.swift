@@ -58,17 +58,18 @@ public final class SimulatorTransport: MADTransport {
     private let random: Mutex<SplitMix64>
     /// When each busy agent finishes the last SMP it holds (it serves them one at a time, in order).
     private let busyUntil = Mutex<[Int: ContinuousClock.Instant]>([:])
-    /// Only needed with a service time.
-    private let clock: WakeupScheduler?
+    /// Keeps the agents' service time; only there with a service time. Run the SM on it
+    /// (`withTaskExecutorPreference`) and the whole exchange stays on one thread.
+    public let eventLoop: SimulatorEventLoop?
 
     public init(fabric: SimulatedFabric, options: SimulatorOptions = SimulatorOptions()) {
         self.fabric = fabric
         self.options = options
         self.random = Mutex(SplitMix64(seed: options.seed))
-        self.clock = options.serviceTime > .zero ? WakeupScheduler() : nil
+        self.eventLoop = options.serviceTime > .zero ? SimulatorEventLoop() : nil
     }
 
-    deinit { clock?.stop() }
+    deinit { eventLoop?.stop() }
 
     public var counters: SimulatorCounters {
         SimulatorCounters(
@@ -104,7 +105,7 @@ public final class SimulatorTransport: MADTransport {
         }
         if options.serviceTime > .zero {
             guard let done = admit(to: arrival.node) else { return try await timedOut(after: timeout) }
-            await clock?.sleep(until: done)
+            await eventLoop?.sleep(until: done)
         }
         let response: SMP
         switch fabric.respond(to: request, at: arrival) {
@@ -124,7 +125,7 @@ public final class SimulatorTransport: MADTransport {
 
     public func close() async {
         closed.store(true, ordering: .relaxed)
-        clock?.stop()
+        eventLoop?.stop()
     }
 
     /// Queues an SMP at an agent and returns when it will have been served; nil when the agent's VL15

@@ -182,7 +182,10 @@ public struct SubnetSweep: Sendable {
 
         // The tables are final now: verify them (CPU) while the ports go ACTIVE (the fabric's time).
         let programmed = ReportedTables(configured.report.tables, nodeCount: fabric.nodes.count)
-        async let checked = verifyRoutes(fabric, lids: lids) { node, lid in programmed.outputPort(switch: node, lid: lid) }
+        // On the shared pool: the SM may be running on a transport's event loop, which this must not hold up.
+        async let checked = withTaskExecutorPreference(globalConcurrentExecutor) {
+            verifyRoutes(fabric, lids: lids) { node, lid in programmed.outputPort(switch: node, lid: lid) }
+        }
         let apply = await programmer.activate(configured, plan: plan, fabric: fabric, routes: discovery.routes)
         endPhase("activate")
         let verification = await checked

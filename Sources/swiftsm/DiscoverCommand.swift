@@ -23,7 +23,7 @@ struct Discover: AsyncParsableCommand {
     func run() async throws {
         let session = try await FabricSession.open(fabric)
         let started = ContinuousClock.now
-        let result = await FabricDiscoverer(client: session.client, logger: fabric.logger).discover()
+        let result = await session.onFabricThread { await FabricDiscoverer(client: session.client, logger: fabric.logger).discover() }
         if stats {
             SweepStatistics.print(session.client.statistics, phases: [("discover", ContinuousClock.now - started)], simulator: session.simulator?.counters, port: session.port)
         }

@@ -51,6 +51,12 @@ struct FabricSession {
             simulator: simulator, recorder: recorder)
     }
 
+    /// Runs `body` where SMPs are cheapest: on the simulator's event loop when it has one (one thread
+    /// for the SM and the simulated fabric), else on the shared pool.
+    func onFabricThread<T, Failure: Error>(_ body: () async throws(Failure) -> T) async throws(Failure) -> T {
+        try await withTaskExecutorPreference(simulator?.eventLoop, operation: body)
+    }
+
     /// The libibumad port under any recorder, for its counters of dropped responses.
     var port: UMadTransport? {
         (recorder?.inner ?? transport) as? UMadTransport

@@ -69,7 +69,9 @@ struct Sweep: AsyncParsableCommand {
             mKey: mKeyPolicy)
         let report: SweepReport
         do {
-            report = try await SubnetSweep(client: session.client, options: options, logger: fabric.logger).runOnce()
+            report = try await session.onFabricThread { () async throws(SweepError) in
+                try await SubnetSweep(client: session.client, options: options, logger: fabric.logger).runOnce()
+            }
         } catch .otherMaster(let why) {
             // Nothing was changed; the capture (Gets only) is complete and worth keeping.
             try await session.close()

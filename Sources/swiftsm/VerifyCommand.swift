@@ -15,9 +15,11 @@ struct Verify: AsyncParsableCommand {
 
     func run() async throws {
         let session = try await FabricSession.open(fabric)
-        let discovery = await FabricDiscoverer(client: session.client, logger: fabric.logger).discover()
+        let discovery = await session.onFabricThread { await FabricDiscoverer(client: session.client, logger: fabric.logger).discover() }
         try await session.requireLocalNode(discovery)
-        let (tables, failures) = await ForwardingTableReader(client: session.client).read(discovery.fabric, routes: discovery.routes)
+        let (tables, failures) = await session.onFabricThread {
+            await ForwardingTableReader(client: session.client).read(discovery.fabric, routes: discovery.routes)
+        }
         try await session.close()
 
         let observed = discovery.fabric

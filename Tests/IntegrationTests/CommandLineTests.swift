@@ -50,6 +50,17 @@ import Testing
         #expect(lines.count == 12 + 32)
     }
 
+    /// With a service time the executable runs the SM on the simulator's event loop.
+    @Test func sweepOnTheRealSwitchModelRunsOnTheEventLoop() throws {
+        let example = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+            .appendingPathComponent("Examples/fat-tree-32-hosts.topo")
+        let result = try runCommand(
+            swiftsmExecutable, ["sweep", "--once", "--simulate", example.path, "--sim-service-time", "255", "--stats"], timeout: 60)
+        #expect(result.status == 0, "\(result.stderr)")
+        #expect(result.stdout.contains("linked ports ACTIVE: 128 of 128"))
+        #expect(result.stderr.contains("VL15 overflow 0"), "\(result.stderr)")
+    }
+
     @Test func unknownCAIsNoUsablePort() throws {
         let result = try runCommand(swiftsmExecutable, ["discover", "--ca", "nosuchca0"])
         #expect(result.status == 3, "\(result.stderr)")
