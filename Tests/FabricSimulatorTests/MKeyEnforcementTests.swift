@@ -25,14 +25,7 @@ import Testing
     }
 
     private func setUp() throws -> Setup {
-        var builder = FabricBuilder()
-        builder.addSwitch("sw1", ports: 8)
-        builder.addSwitch("sw2", ports: 8)
-        builder.addCA("h1")
-        builder.addCA("h2")
-        builder.link("sw1", 1, "h1", 1)
-        builder.link("sw1", 3, "sw2", 1)
-        builder.link("sw2", 2, "h2", 1)
+        let builder = twoSwitchesTwoHosts()
         let clock = SimulatorClock(frozen: true)
         let transport = SimulatorTransport(fabric: try SimulatedFabric(builder.fabric, clock: clock))
         let options = SMPClientOptions(timeout: .milliseconds(5), retries: 0)

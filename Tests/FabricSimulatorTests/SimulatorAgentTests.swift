@@ -7,16 +7,9 @@ import Testing
 
 /// The simulated agents follow the rules real ones (and ibsim) follow.
 @Suite struct SimulatorAgentTests {
-    /// sw1 (SM on port 0) - h1 on port 1, sw2 on port 3; sw2 port 2 - h2.
+    /// The fabric of `twoSwitchesTwoHosts()`.
     private func makeClient() throws -> (SMPClient, SimulatorTransport, FabricBuilder) {
-        var builder = FabricBuilder()
-        builder.addSwitch("sw1", ports: 8)
-        builder.addSwitch("sw2", ports: 8)
-        builder.addCA("h1")
-        builder.addCA("h2")
-        builder.link("sw1", 1, "h1", 1)
-        builder.link("sw1", 3, "sw2", 1)
-        builder.link("sw2", 2, "h2", 1)
+        let builder = twoSwitchesTwoHosts()
         let transport = SimulatorTransport(fabric: try SimulatedFabric(builder.fabric))
         return (SMPClient(transport: transport, options: SMPClientOptions(timeout: .milliseconds(5), retries: 0)), transport, builder)
     }
