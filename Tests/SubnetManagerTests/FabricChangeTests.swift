@@ -84,6 +84,26 @@ func judgeFromScratch(_ simulated: SimulatedFabric) async -> (verification: Rout
         #expect(report.verification.isValid)
     }
 
+    /// A host's agent hangs after discovery: its place is reported once its retries run out, and the rest of
+    /// the fabric is configured and routed as if it were there (its link is up; its LID still routes to it).
+    @Test func aNodeThatVanishesMidSweepIsReportedAndTheRestConfigured() async throws {
+        let fabric = try generateFabric(.fatTree2, options: GeneratorOptions(radix: 8))
+        let host = try #require(fabric.nodes.firstIndex { $0.description == "host-9" })
+        let simulated = try SimulatedFabric(fabric)
+        let transport = FabricChange(SimulatorTransport(fabric: simulated)) { $0.setDead(host) }
+        let client = SMPClient(transport: transport, options: SMPClientOptions(maxOutstanding: 32, timeout: .milliseconds(2), retries: 1))
+        let report = try await SubnetSweep(client: client).runOnce(maxPasses: 2)
+
+        #expect(!report.isHealthy)
+        // The last pass no longer knows the node: it names the port the silent node hangs off.
+        let attachment = try #require(fabric[host].knownPorts.first?.remote)
+        #expect(report.problems.contains { $0.contains(fabric.describe(attachment)) }, "\(report.problems)")
+        #expect(report.verification.isValid, "\(report.verification.problems)")
+        // Every other linked port is ACTIVE: only the two ends of host-9's link are not.
+        #expect(report.activePorts.planned - report.activePorts.active <= 2)
+        #expect(report.activePorts.active >= 2 * fabric.links.count - 2)
+    }
+
     /// Two uplinks of the SM's leaf swap spines after discovery: the spines' DR paths now lead to each
     /// other. Their tables must not be written into the wrong switch; the sweep re-plans instead.
     @Test func aCableMovedAfterDiscoveryIsNotProgrammedIntoTheWrongSwitch() async throws {
