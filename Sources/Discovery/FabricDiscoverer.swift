@@ -9,10 +9,15 @@ import Logging
 /// window stays full; all answers are folded into the model on one task, in arrival order.
 public struct FabricDiscoverer: Sendable {
     public let client: SMPClient
+    /// Switches whose ports are probed at once. A switch's probes reach different neighbours, so no node
+    /// gets more than this many probes at a time (barring parallel cables), however many are in flight.
+    public let maxProbingSwitches: Int
     let logger: Logger
 
-    public init(client: SMPClient, logger: Logger = Logger(label: "swiftsm.discovery")) {
+    public init(client: SMPClient, maxProbingSwitches: Int = 2, logger: Logger = Logger(label: "swiftsm.discovery")) {
+        precondition(maxProbingSwitches >= 1, "at least one switch probes")
         self.client = client
+        self.maxProbingSwitches = maxProbingSwitches
         self.logger = logger
     }
 
@@ -22,12 +27,19 @@ public struct FabricDiscoverer: Sendable {
         // the rest wait here, taken round-robin across nodes so the client's per-node window never
         // starves the total one.
         var waiting = QueryQueue()
+        var probes = ProbeScheduler(maxSources: maxProbingSwitches)
         let maxRunning = client.runnerCount
         await withTaskGroup(of: DiscoveryAnswer.self) { group in
             let client = self.client
             var running = 0
+            // Probes first: they are what finds new nodes and so the next queries.
             func refill() {
-                while running < maxRunning, let query = waiting.pop() {
+                while running < maxRunning, let query = probes.pop() ?? waiting.pop() {
+                    // A link whose far end probed it first needs no probe from this end.
+                    if case .nodeInfo(_, let via?) = query, sweep.fabric[via]?.remote != nil {
+                        probes.finished(source: via.node)
+                        continue
+                    }
                     running += 1
                     group.addTask { await query.run(on: client) }
                 }
@@ -36,7 +48,10 @@ public struct FabricDiscoverer: Sendable {
             refill()
             for await answer in group {
                 running -= 1
-                for query in sweep.absorb(answer) { waiting.push(query) }
+                if case .nodeInfo(_, let via?, _) = answer { probes.finished(source: via.node) }
+                for query in sweep.absorb(answer) {
+                    if case .nodeInfo(_, let via?) = query { probes.push(query, source: via.node) } else { waiting.push(query) }
+                }
                 refill()
             }
         }
@@ -111,5 +126,53 @@ struct QueryQueue {
         guard let route = rotation.popFirst(), let query = byRoute[route]?.popFirst() else { return nil }
         if byRoute[route]!.isEmpty { byRoute[route] = nil } else { rotation.append(route) }
         return query
+    }
+}
+
+/// Probes of not-yet-known nodes, released one probing switch at a time (at most `maxSources` at
+/// once): every probe of a switch goes to a different neighbour, so the switches limit how many
+/// probes can converge on one node, where a shared window of probes from anywhere could not.
+struct ProbeScheduler {
+    let maxSources: Int
+    private var queued: [Int: Deque<DiscoveryQuery>] = [:]
+    /// Sources with queued probes that are not probing yet, in the order they asked.
+    private var order: Deque<Int> = []
+    /// Probing sources and their probes in flight.
+    private var inFlight: [Int: Int] = [:]
+
+    init(maxSources: Int) { self.maxSources = maxSources }
+
+    mutating func push(_ probe: DiscoveryQuery, source: Int) {
+        if queued[source] == nil {
+            queued[source] = [probe]
+            if inFlight[source] == nil { order.append(source) }
+        } else {
+            queued[source]!.append(probe)
+        }
+    }
+
+    /// The next probe of a probing source, or the first of a new source if there is room for one.
+    mutating func pop() -> DiscoveryQuery? {
+        for source in inFlight.keys where queued[source] != nil { return take(from: source) }
+        guard inFlight.count < maxSources, let source = order.popFirst() else { return nil }
+        inFlight[source] = 0
+        return take(from: source)
+    }
+
+    /// A probe of `source` was answered (or failed).
+    mutating func finished(source: Int) {
+        guard let count = inFlight[source] else { return }
+        if count > 1 || queued[source] != nil {
+            inFlight[source] = count - 1
+        } else {
+            inFlight[source] = nil
+        }
+    }
+
+    private mutating func take(from source: Int) -> DiscoveryQuery? {
+        guard let probe = queued[source]?.popFirst() else { return nil }
+        if queued[source]!.isEmpty { queued[source] = nil }
+        inFlight[source, default: 0] += 1
+        return probe
     }
 }

@@ -12,12 +12,12 @@ public struct SMPClientOptions: Sendable {
     public var timeout: Duration
     /// Further attempts after a timeout.
     public var retries: Int
-    /// Probes of nodes not known yet in flight at once. They may all reach one node; more of them means
-    /// a faster sweep but a risk of overflowing a busy switch's VL15 buffer.
+    /// Probes of nodes not known yet in flight at once. The discoverer spreads them so that few can
+    /// reach one node (see `FabricDiscoverer.maxProbingSwitches`); this caps them all.
     public var maxUnknownProbes: Int
 
     public init(maxOutstanding: Int = 16, maxPerDestination: Int = 2, timeout: Duration = .milliseconds(200), retries: Int = 3,
-                maxUnknownProbes: Int = 8) {
+                maxUnknownProbes: Int = 64) {
         self.maxOutstanding = maxOutstanding
         self.maxPerDestination = maxPerDestination
         self.maxUnknownProbes = maxUnknownProbes

@@ -21,8 +21,8 @@ struct FabricAccessOptions: ParsableArguments {
     @Option(help: "SMPs in flight to any one node (1-16).")
     var maxPerNode: Int = 2
 
-    @Option(help: "Probes of not-yet-known nodes in flight at once (1-64). They may all reach one switch, whose VL15 buffer holds only a few.")
-    var maxProbes: Int = 8
+    @Option(help: "Probes of not-yet-known nodes in flight at once (1-64). They leave through at most two switches at a time, so no node gets more than two at once.")
+    var maxProbes: Int = 64
 
     @Option(help: ArgumentHelp("Time to wait for a response before retrying, in milliseconds.", valueName: "ms"))
     var timeout: Int = 200
