@@ -226,14 +226,7 @@ private func fatTree2(_ o: GeneratorOptions) throws(GeneratorError) -> TopologyG
     for (i, leaf) in leafNodes.enumerated() {
         for (j, spine) in spineNodes.enumerated() { g.link(leaf, hosts + 1 + j, spine, i + 1) }
     }
-    var hostNumber = 0
-    for leaf in leafNodes {
-        for slot in 0..<hosts {
-            let host = g.add(.channelAdapter, "host-\(hostNumber)", ports: 1)
-            hostNumber += 1
-            g.link(leaf, slot + 1, host, 1)
-        }
-    }
+    g.attachHosts(hosts, toEach: leafNodes)
     return g
 }
 
@@ -263,16 +256,7 @@ private func fatTree3(_ o: GeneratorOptions) throws(GeneratorError) -> TopologyG
             for j in 0..<half { g.link(agg, half + 1 + j, cores[a * half + j], pod + 1) }
         }
     }
-    var hostNumber = 0
-    for pod in 0..<k {
-        for edge in edges[pod] {
-            for slot in 0..<hosts {
-                let host = g.add(.channelAdapter, "host-\(hostNumber)", ports: 1)
-                hostNumber += 1
-                g.link(edge, slot + 1, host, 1)
-            }
-        }
-    }
+    g.attachHosts(hosts, toEach: edges.joined())
     return g
 }
 
@@ -320,14 +304,7 @@ private func grid(_ kind: FabricKind, _ o: GeneratorOptions, dims: Int, wrap: Bo
             g.link(switchNodes[i], hosts + 1 + 2 * d, switchNodes[index(n)], hosts + 2 + 2 * d)
         }
     }
-    var hostNumber = 0
-    for sw in switchNodes {
-        for slot in 0..<hosts {
-            let host = g.add(.channelAdapter, "host-\(hostNumber)", ports: 1)
-            hostNumber += 1
-            g.link(sw, slot + 1, host, 1)
-        }
-    }
+    g.attachHosts(hosts, toEach: switchNodes)
     return g
 }
 
@@ -385,16 +362,7 @@ private func dragonfly(_ o: GeneratorOptions) throws(GeneratorError) -> Topology
             }
         }
     }
-    var hostNumber = 0
-    for group in 0..<groups {
-        for router in routers[group] {
-            for slot in 0..<p {
-                let host = g.add(.channelAdapter, "host-\(hostNumber)", ports: 1)
-                hostNumber += 1
-                g.link(router, slot + 1, host, 1)
-            }
-        }
-    }
+    g.attachHosts(p, toEach: routers.joined())
     return g
 }
 
@@ -499,6 +467,18 @@ struct TopologyGraph {
     mutating func add(_ type: NodeType, _ name: String, ports: Int) -> Int {
         nodes.append(Node(type: type, name: name, peers: Array(repeating: nil, count: ports + 1)))
         return nodes.count - 1
+    }
+
+    /// Cables `count` single-port hosts to ports 1...count of each switch in turn, named host-0, host-1, ...
+    mutating func attachHosts(_ count: Int, toEach switches: some Sequence<Int>) {
+        var number = 0
+        for sw in switches {
+            for slot in 0..<count {
+                let host = add(.channelAdapter, "host-\(number)", ports: 1)
+                number += 1
+                link(sw, slot + 1, host, 1)
+            }
+        }
     }
 
     mutating func link(_ a: Int, _ pa: Int, _ b: Int, _ pb: Int) {
