@@ -89,11 +89,7 @@ public final class SimulatedFabric: Sendable {
         state.withLock { state in
             guard let remote = state.nodes[port.node].port(port.port.index)?.remote ?? state.unplugged[port] else { return }
             for (end, peer) in [(port, remote), (remote, port)] {
-                guard var simulated = state.nodes[end.node].ports[end.port.index] else { continue }
-                simulated.info.physicalState = up ? .linkUp : .polling
-                simulated.info.state = up ? .initialize : .down
-                simulated.remote = up ? peer : nil
-                state.nodes[end.node].ports[end.port.index] = simulated
+                state.cable(end, to: up ? peer : nil)
                 state.unplugged[end] = up ? nil : peer
             }
         }
@@ -107,11 +103,7 @@ public final class SimulatedFabric: Sendable {
                   let secondPeer = state.nodes[second.node].port(second.port.index)?.remote
             else { return }
             for (end, peer) in [(first, secondPeer), (secondPeer, first), (second, firstPeer), (firstPeer, second)] {
-                guard var simulated = state.nodes[end.node].ports[end.port.index] else { continue }
-                simulated.info.physicalState = .linkUp
-                simulated.info.state = .initialize
-                simulated.remote = peer
-                state.nodes[end.node].ports[end.port.index] = simulated
+                state.cable(end, to: peer)
             }
         }
     }
@@ -136,6 +128,17 @@ public final class SimulatedFabric: Sendable {
             let table = state.nodes[node].forwardingTable
             return PortNumber(Int(lid.rawValue) < table.count ? table[Int(lid.rawValue)] : 255)
         }
+    }
+}
+
+extension SimulatedFabric.State {
+    /// Plugs `end` into `peer` (the link trains to Initialize) or, with nil, unplugs it (Down, Polling).
+    mutating func cable(_ end: PortAddress, to peer: PortAddress?) {
+        guard var port = nodes[end.node].ports[end.port.index] else { return }
+        port.info.physicalState = peer == nil ? .polling : .linkUp
+        port.info.state = peer == nil ? .down : .initialize
+        port.remote = peer
+        nodes[end.node].ports[end.port.index] = port
     }
 }
 

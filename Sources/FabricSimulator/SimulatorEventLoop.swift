@@ -12,17 +12,19 @@ import HeapModule
 /// CPU-heavy work that need not wait for the fabric (route verification) belongs elsewhere. Sleeping
 /// with `sleep(until:)` works from any task: without the preference it resumes on the shared pool.
 public final class SimulatorEventLoop: TaskExecutor, @unchecked Sendable {
+    /// A sleeper; ordered by deadline, then by arrival.
     private struct Timer: Comparable {
         var deadline: ContinuousClock.Instant
         var sequence: UInt64
+        var sleeper: CheckedContinuation<Void, Never>
         static func < (a: Timer, b: Timer) -> Bool { (a.deadline, a.sequence) < (b.deadline, b.sequence) }
+        static func == (a: Timer, b: Timer) -> Bool { (a.deadline, a.sequence) == (b.deadline, b.sequence) }
     }
 
     // All guarded by `condition`.
     private let condition = NSCondition()
     private var jobs = Deque<UnownedJob>()
     private var timers = Heap<Timer>()
-    private var sleepers: [UInt64: CheckedContinuation<Void, Never>] = [:]
     private var sequence: UInt64 = 0
     private var running = true
     private var waiting = false
@@ -58,8 +60,7 @@ public final class SimulatorEventLoop: TaskExecutor, @unchecked Sendable {
                 return
             }
             sequence += 1
-            timers.insert(Timer(deadline: deadline, sequence: sequence))
-            sleepers[sequence] = continuation
+            timers.insert(Timer(deadline: deadline, sequence: sequence, sleeper: continuation))
             if waiting { condition.signal() }
             condition.unlock()
         }
@@ -88,12 +89,12 @@ public final class SimulatorEventLoop: TaskExecutor, @unchecked Sendable {
                 }
                 if next.deadline <= now { break }
                 waiting = true
-                _ = condition.wait(until: Date(timeIntervalSinceNow: Self.seconds(next.deadline - now)))
+                _ = condition.wait(until: Date(timeIntervalSinceNow: (next.deadline - now) / .seconds(1)))
                 waiting = false
             }
             let now = ContinuousClock.now
             while let first = timers.min, first.deadline <= now || !running {
-                if let sleeper = sleepers.removeValue(forKey: timers.removeMin().sequence) { due.append(sleeper) }
+                due.append(timers.removeMin().sleeper)
             }
             swap(&batch, &jobs)
             let stopped = !running
@@ -112,9 +113,5 @@ public final class SimulatorEventLoop: TaskExecutor, @unchecked Sendable {
                 return
             }
         }
-    }
-
-    private static func seconds(_ duration: Duration) -> Double {
-        Double(duration.components.seconds) + Double(duration.components.attoseconds) / 1e18
     }
 }

@@ -103,9 +103,9 @@ public final class SimulatorTransport: MADTransport {
         case .arrived(let reached):
             arrival = reached
         }
-        if options.serviceTime > .zero {
+        if let eventLoop {
             guard let done = admit(to: arrival.node) else { return try await timedOut(after: timeout) }
-            await eventLoop?.sleep(until: done)
+            await eventLoop.sleep(until: done)
         }
         let response: SMP
         switch fabric.respond(to: request, at: arrival) {
