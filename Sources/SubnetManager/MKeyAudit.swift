@@ -4,9 +4,6 @@ import IBWire
 /// What the sweep tells about M_Keys: ports it cannot configure because they hold another key, ports
 /// that counted SMPs with a wrong key, and ports whose agent ignores M_Key.
 enum MKeyAudit {
-    /// The most ports a warning names.
-    static let sampleSize = 5
-
     /// Warnings from the PortInfo discovery read, with Gets carrying `key`. Only endports (CA ports,
     /// switch port 0) hold a key.
     static func warnings(for fabric: Fabric, carrying key: UInt64) -> [String] {
@@ -23,11 +20,11 @@ enum MKeyAudit {
         var warnings: [String] = []
         if !locked.isEmpty {
             warnings.append("\(locked.count) port(s) hold an M_Key other than this SM's, so they will refuse its Sets (give the key with --mkey): "
-                + sample(locked.map { fabric.describe($0) }))
+                + firstFew(locked.map { fabric.describe($0) }))
         }
         if !violations.isEmpty {
             warnings.append("\(violations.count) port(s) have refused SMPs with a wrong M_Key (MKeyViolations): "
-                + sample(violations.map { "\(fabric.describe($0.0)) \($0.1)" }))
+                + firstFew(violations.map { "\(fabric.describe($0.0)) \($0.1)" }))
         }
         return warnings
     }
@@ -36,10 +33,11 @@ enum MKeyAudit {
     static func notKeptWarning(_ ports: [PortAddress], in fabric: Fabric) -> String? {
         guard !ports.isEmpty else { return nil }
         return "\(ports.count) port(s) did not keep the M_Key they were given, so they are not protected (their agent ignores M_Key, as ibsim's does): "
-            + sample(ports.sorted().map { fabric.describe($0) })
+            + firstFew(ports.sorted().map { fabric.describe($0) })
     }
+}
 
-    private static func sample(_ items: [String]) -> String {
-        items.prefix(sampleSize).joined(separator: ", ") + (items.count > sampleSize ? ", ..." : "")
-    }
+/// The first few of a list of places, for a one-line warning or problem: `a, b, c, d, e, ...`.
+func firstFew(_ items: [String], size: Int = 5) -> String {
+    items.prefix(size).joined(separator: ", ") + (items.count > size ? ", ..." : "")
 }

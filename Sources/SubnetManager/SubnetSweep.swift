@@ -200,8 +200,8 @@ public struct SubnetSweep: Sendable {
         let inactive = planned.filter { apply.portStates[$0] != .active }.sorted()
         var problems = discovery.problems.map(\.message) + apply.failures
         if !inactive.isEmpty {
-            let sample = inactive.prefix(5).map { "\(fabric.describe($0)) is \(apply.portStates[$0].map { "\($0)" } ?? "unknown")" }
-            problems.append("\(inactive.count) linked port(s) not ACTIVE: " + sample.joined(separator: ", ") + (inactive.count > 5 ? ", ..." : ""))
+            let states = inactive.map { "\(fabric.describe($0)) is \(apply.portStates[$0].map { "\($0)" } ?? "unknown")" }
+            problems.append("\(inactive.count) linked port(s) not ACTIVE: " + firstFew(states))
         }
         if !verification.isValid { problems.append("route verification failed: \(verification.summary)") }
         return SweepReport(
