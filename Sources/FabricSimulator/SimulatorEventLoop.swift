@@ -12,19 +12,19 @@ import HeapModule
 /// CPU-heavy work that need not wait for the fabric (route verification) belongs elsewhere. Sleeping
 /// with `sleep(until:)` works from any task: without the preference it resumes on the shared pool.
 public final class SimulatorEventLoop: TaskExecutor, @unchecked Sendable {
-    /// A sleeper; ordered by deadline, then by arrival.
+    /// Heap entries are plain values, their continuations kept aside: sifting entries that held a
+    /// continuation retains and releases it at every step (measured: 5% slower on 600,000 SMPs).
     private struct Timer: Comparable {
         var deadline: ContinuousClock.Instant
         var sequence: UInt64
-        var sleeper: CheckedContinuation<Void, Never>
         static func < (a: Timer, b: Timer) -> Bool { (a.deadline, a.sequence) < (b.deadline, b.sequence) }
-        static func == (a: Timer, b: Timer) -> Bool { (a.deadline, a.sequence) == (b.deadline, b.sequence) }
     }
 
     // All guarded by `condition`.
     private let condition = NSCondition()
     private var jobs = Deque<UnownedJob>()
     private var timers = Heap<Timer>()
+    private var sleepers: [UInt64: CheckedContinuation<Void, Never>] = [:]
     private var sequence: UInt64 = 0
     private var running = true
     private var waiting = false
@@ -60,7 +60,8 @@ public final class SimulatorEventLoop: TaskExecutor, @unchecked Sendable {
                 return
             }
             sequence += 1
-            timers.insert(Timer(deadline: deadline, sequence: sequence, sleeper: continuation))
+            timers.insert(Timer(deadline: deadline, sequence: sequence))
+            sleepers[sequence] = continuation
             if waiting { condition.signal() }
             condition.unlock()
         }
@@ -94,7 +95,7 @@ public final class SimulatorEventLoop: TaskExecutor, @unchecked Sendable {
             }
             let now = ContinuousClock.now
             while let first = timers.min, first.deadline <= now || !running {
-                due.append(timers.removeMin().sleeper)
+                if let sleeper = sleepers.removeValue(forKey: timers.removeMin().sequence) { due.append(sleeper) }
             }
             swap(&batch, &jobs)
             let stopped = !running
