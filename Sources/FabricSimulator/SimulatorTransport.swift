@@ -58,18 +58,25 @@ public final class SimulatorTransport: MADTransport {
     private let random: Mutex<SplitMix64>
     /// When each busy agent finishes the last SMP it holds (it serves them one at a time, in order).
     private let busyUntil = Mutex<[Int: ContinuousClock.Instant]>([:])
-    /// Keeps the agents' service time; only there with a service time. Run the SM on it
-    /// (`withTaskExecutorPreference`) and the whole exchange stays on one thread.
+    /// Where the SM's side runs best with a service time (`withTaskExecutorPreference`): SMPs leave
+    /// and their answers resume on one thread, while the agents serve them on another.
     public let eventLoop: SimulatorEventLoop?
+    /// The agents' own thread; there with a service time only.
+    private let agents: SimulatedAgentThread?
 
     public init(fabric: SimulatedFabric, options: SimulatorOptions = SimulatorOptions()) {
         self.fabric = fabric
         self.options = options
         self.random = Mutex(SplitMix64(seed: options.seed))
-        self.eventLoop = options.serviceTime > .zero ? SimulatorEventLoop() : nil
+        let timed = options.serviceTime > .zero
+        self.eventLoop = timed ? SimulatorEventLoop() : nil
+        self.agents = timed ? SimulatedAgentThread(fabric: fabric) : nil
     }
 
-    deinit { eventLoop?.stop() }
+    deinit {
+        eventLoop?.stop()
+        agents?.stop()
+    }
 
     public var counters: SimulatorCounters {
         SimulatorCounters(
@@ -103,12 +110,15 @@ public final class SimulatorTransport: MADTransport {
         case .arrived(let reached):
             arrival = reached
         }
-        if let eventLoop {
+        let reply: SimulatedFabric.Reply
+        if let agents {
             guard let done = admit(to: arrival.node) else { return try await timedOut(after: timeout) }
-            await eventLoop.sleep(until: done)
+            reply = await agents.reply(to: request, at: arrival, servedBy: done)
+        } else {
+            reply = fabric.respond(to: request, at: arrival)
         }
         let response: SMP
-        switch fabric.respond(to: request, at: arrival) {
+        switch reply {
         case .answered(let answer):
             response = answer
         case .refusedByMKey:
@@ -126,6 +136,7 @@ public final class SimulatorTransport: MADTransport {
     public func close() async {
         closed.store(true, ordering: .relaxed)
         eventLoop?.stop()
+        agents?.stop()
     }
 
     /// Queues an SMP at an agent and returns when it will have been served; nil when the agent's VL15
