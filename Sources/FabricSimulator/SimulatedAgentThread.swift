@@ -3,14 +3,32 @@ import HeapModule
 import IBWire
 
 /// The agents of an in-process fabric with a service time, on a thread of their own as a real fabric's
-/// switches are: the SM's side hands over each SMP with the time its agent will have served it, and the
-/// agent acts on it and answers then. Kept on the SM's thread, the agents' work and their timers took
-/// about a third of it.
+/// switches are: the SM's side hands each SMP over, and the thread carries it to its agent, queues it
+/// there (one SMP served at a time, `vl15Depth` held) and has the agent act on it and answer when its
+/// service time is up. Kept on the SM's thread, this work and its timers took about a third of it;
+/// and delivering on this thread too keeps the fabric's lock to one thread.
 ///
-/// The thread sleeps until the earliest answer is due. A new SMP is due one service time from now at
-/// the soonest, rarely before that, so handing one over seldom has to wake the thread.
+/// An SMP counts as arriving when it was handed over, however late the thread picks it up, so the
+/// thread need not wake for each one: the soonest it can be due is a service time later, and the
+/// thread is woken only if it would sleep past that.
 final class SimulatedAgentThread: @unchecked Sendable {
-    typealias Answer = UnsafeContinuation<SimulatedFabric.Reply, Never>
+    /// What became of an SMP handed over.
+    enum Outcome {
+        case undeliverable
+        /// It reached an agent that never answers.
+        case unanswered
+        /// The agent's VL15 buffer was full.
+        case overflowed
+        case replied(SimulatedFabric.Reply)
+    }
+    typealias Answer = UnsafeContinuation<Outcome, Never>
+
+    private struct HandedOver {
+        var request: SMP
+        /// Nanoseconds since `origin`.
+        var at: UInt64
+        var answer: Answer
+    }
 
     private struct Served {
         var request: SMP
@@ -28,11 +46,13 @@ final class SimulatedAgentThread: @unchecked Sendable {
     }
 
     private let fabric: SimulatedFabric
+    private let serviceTime: UInt64
+    private let vl15Depth: UInt64
     private let origin = ContinuousClock.now
 
     // Guarded by `condition`.
     private let condition = NSCondition()
-    private var inbox: [(deadline: UInt64, served: Served)] = []
+    private var inbox: [HandedOver] = []
     private var running = true
     private var waiting = false
     private var sleepingUntil = UInt64.max
@@ -41,27 +61,43 @@ final class SimulatedAgentThread: @unchecked Sendable {
     private var timers = Heap<Timer>()
     private var held: [Served?] = []
     private var freeSlots: [Int] = []
+    /// When each agent finishes the last SMP it holds, by node index.
+    private var busyUntil: [UInt64]
 
-    init(fabric: SimulatedFabric) {
+    init(fabric: SimulatedFabric, serviceTime: Duration, vl15Depth: Int) {
         self.fabric = fabric
+        let (seconds, attoseconds) = serviceTime.components
+        self.serviceTime = max(1, UInt64(seconds) * 1_000_000_000 + UInt64(attoseconds / 1_000_000_000))
+        self.vl15Depth = UInt64(max(0, vl15Depth))
+        busyUntil = [UInt64](repeating: 0, count: fabric.state.withLock { $0.nodes.count })
         let thread = Thread { [self] in run() }
         thread.name = "swiftsm-sim-agents"
         thread.start()
     }
 
-    /// Has the agent at `arrival` act on `request` at `deadline` and returns its reply then.
-    func reply(to request: SMP, at arrival: Arrival, servedBy deadline: ContinuousClock.Instant) async -> SimulatedFabric.Reply {
-        let due = nanoseconds(until: deadline)
+    /// Sends `request` to its agent and returns what became of it: at once if it went nowhere or was
+    /// dropped, else when the agent has served it.
+    func exchange(_ request: SMP) async -> Outcome {
+        let now = nanoseconds(until: .now)
         return await withUnsafeContinuation { (answer: Answer) in
             condition.lock()
             guard running else {
                 condition.unlock()
-                answer.resume(returning: fabric.respond(to: request, at: arrival))
+                answer.resume(returning: Self.serveAtOnce(request, by: fabric))
                 return
             }
-            inbox.append((due, Served(request: request, arrival: arrival, answer: answer)))
-            if waiting, due < sleepingUntil { condition.signal() }
+            inbox.append(HandedOver(request: request, at: now, answer: answer))
+            if waiting, now + serviceTime < sleepingUntil { condition.signal() }
             condition.unlock()
+        }
+    }
+
+    /// An exchange with no service time.
+    static func serveAtOnce(_ request: SMP, by fabric: SimulatedFabric) -> Outcome {
+        switch fabric.deliver(request) {
+        case .undeliverable: .undeliverable
+        case .unanswered: .unanswered
+        case .arrived(let arrival): .replied(fabric.respond(to: request, at: arrival))
         }
     }
 
@@ -79,7 +115,7 @@ final class SimulatedAgentThread: @unchecked Sendable {
     }
 
     private func run() {
-        var arrived: [(deadline: UInt64, served: Served)] = []
+        var arrived: [HandedOver] = []
         while true {
             condition.lock()
             while running, inbox.isEmpty {
@@ -100,15 +136,34 @@ final class SimulatedAgentThread: @unchecked Sendable {
             let stopped = !running
             condition.unlock()
 
-            for (deadline, served) in arrived { hold(served, until: deadline) }
+            for handedOver in arrived { deliver(handedOver) }
             arrived.removeAll(keepingCapacity: true)
             let now = nanoseconds(until: .now)
             while let first = timers.min, first.deadline <= now || stopped {
                 let served = release(timers.removeMin().slot)
-                served.answer.resume(returning: fabric.respond(to: served.request, at: served.arrival))
+                served.answer.resume(returning: .replied(fabric.respond(to: served.request, at: served.arrival)))
             }
             if stopped { return }
         }
+    }
+
+    /// Carries an SMP to its agent and queues it there, as of when it was handed over.
+    private func deliver(_ handedOver: HandedOver) {
+        let arrival: Arrival
+        switch fabric.deliver(handedOver.request) {
+        case .undeliverable: return handedOver.answer.resume(returning: .undeliverable)
+        case .unanswered: return handedOver.answer.resume(returning: .unanswered)
+        case .arrived(let reached): arrival = reached
+        }
+        // The SMPs an agent holds are those not served yet: with back-to-back service,
+        // (busy-until - now) / service time of them, rounded up.
+        let now = handedOver.at
+        let busy = busyUntil[arrival.node]
+        let held = busy > now ? (busy - now + serviceTime - 1) / serviceTime : 0
+        guard held < vl15Depth else { return handedOver.answer.resume(returning: .overflowed) }
+        let done = max(now, busy) + serviceTime
+        busyUntil[arrival.node] = done
+        hold(Served(request: handedOver.request, arrival: arrival, answer: handedOver.answer), until: done)
     }
 
     private func hold(_ served: Served, until deadline: UInt64) {

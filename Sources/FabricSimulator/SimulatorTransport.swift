@@ -56,8 +56,6 @@ public final class SimulatorTransport: MADTransport {
     private let counting = Counters()
     private let closed = Atomic<Bool>(false)
     private let random: Mutex<SplitMix64>
-    /// When each busy agent finishes the last SMP it holds (it serves them one at a time, in order).
-    private let busyUntil = Mutex<[Int: ContinuousClock.Instant]>([:])
     /// Where the SM's side runs best with a service time (`withTaskExecutorPreference`): SMPs leave
     /// and their answers resume on one thread, while the agents serve them on another.
     public let eventLoop: SimulatorEventLoop?
@@ -70,7 +68,7 @@ public final class SimulatorTransport: MADTransport {
         self.random = Mutex(SplitMix64(seed: options.seed))
         let timed = options.serviceTime > .zero
         self.eventLoop = timed ? SimulatorEventLoop() : nil
-        self.agents = timed ? SimulatedAgentThread(fabric: fabric) : nil
+        self.agents = timed ? SimulatedAgentThread(fabric: fabric, serviceTime: options.serviceTime, vl15Depth: options.vl15Depth) : nil
     }
 
     deinit {
@@ -99,23 +97,25 @@ public final class SimulatorTransport: MADTransport {
         }
         if loss == .request { return try await timedOut(after: timeout) }
 
-        let arrival: Arrival
-        switch fabric.deliver(request) {
+        let outcome: SimulatedAgentThread.Outcome
+        if let agents {
+            outcome = await agents.exchange(request)
+        } else {
+            outcome = SimulatedAgentThread.serveAtOnce(request, by: fabric)
+        }
+        let reply: SimulatedFabric.Reply
+        switch outcome {
         case .undeliverable:
             counting.undeliverable.add(1, ordering: .relaxed)
             throw .timeout
         case .unanswered:
             counting.unanswered.add(1, ordering: .relaxed)
             return try await timedOut(after: timeout)
-        case .arrived(let reached):
-            arrival = reached
-        }
-        let reply: SimulatedFabric.Reply
-        if let agents {
-            guard let done = admit(to: arrival.node) else { return try await timedOut(after: timeout) }
-            reply = await agents.reply(to: request, at: arrival, servedBy: done)
-        } else {
-            reply = fabric.respond(to: request, at: arrival)
+        case .overflowed:
+            counting.overflowed.add(1, ordering: .relaxed)
+            return try await timedOut(after: timeout)
+        case .replied(let replied):
+            reply = replied
         }
         let response: SMP
         switch reply {
@@ -137,23 +137,6 @@ public final class SimulatorTransport: MADTransport {
         closed.store(true, ordering: .relaxed)
         eventLoop?.stop()
         agents?.stop()
-    }
-
-    /// Queues an SMP at an agent and returns when it will have been served; nil when the agent's VL15
-    /// buffer is full and the SMP is dropped. The SMPs an agent holds are those not served yet: with
-    /// back-to-back service, (busy-until - now) / service time of them, rounded up.
-    private func admit(to node: Int) -> ContinuousClock.Instant? {
-        let now = ContinuousClock.now
-        let done = busyUntil.withLock { busyUntil -> ContinuousClock.Instant? in
-            let busy = busyUntil[node] ?? now
-            let held = busy > now ? Int(((busy - now) / options.serviceTime).rounded(.up)) : 0
-            guard held < options.vl15Depth else { return nil }
-            let done = max(now, busy) + options.serviceTime
-            busyUntil[node] = done
-            return done
-        }
-        if done == nil { counting.overflowed.add(1, ordering: .relaxed) }
-        return done
     }
 
     /// A lost SMP: the requester hears nothing until its timeout.

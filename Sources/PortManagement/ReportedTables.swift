@@ -19,4 +19,20 @@ public struct ReportedTables: Sendable {
         let index = Int(lid.rawValue)
         return PortNumber(index < rows[node].count ? rows[node][index] : 255)
     }
+
+    /// The entries of `switches` for LIDs 0..<lidCount in one array, LID by LID (`lid * switches.count
+    /// + slot`, 255 where there is none): what verification walks. Copied 64 LIDs at a time, so that
+    /// the rows read and the columns written both stay in cache.
+    public func lidMajorEntries(switches: [Int], lidCount: Int) -> [UInt8] {
+        let width = switches.count
+        var entries = [UInt8](repeating: 255, count: lidCount * width)
+        for blockStart in Swift.stride(from: 0, to: lidCount, by: 64) {
+            let blockEnd = min(blockStart + 64, lidCount)
+            for (slot, node) in switches.enumerated() where node < rows.count {
+                let row = rows[node]
+                for lid in blockStart..<min(blockEnd, row.count) { entries[lid * width + slot] = row[lid] }
+            }
+        }
+        return entries
+    }
 }

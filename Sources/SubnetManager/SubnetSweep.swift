@@ -184,7 +184,7 @@ public struct SubnetSweep: Sendable {
         let programmed = ReportedTables(configured.report.tables, nodeCount: fabric.nodes.count)
         // On the shared pool: the SM may be running on a transport's event loop, which this must not hold up.
         async let checked = withTaskExecutorPreference(globalConcurrentExecutor) {
-            verifyRoutes(fabric, lids: lids) { node, lid in programmed.outputPort(switch: node, lid: lid) }
+            verifyRoutes(fabric, lids: lids, tables: programmed)
         }
         let apply = await programmer.activate(configured, plan: plan, fabric: fabric, routes: discovery.routes)
         endPhase("activate")
@@ -227,3 +227,6 @@ public struct SubnetSweep: Sendable {
         do { return try GUID2LIDTable.load(path: path) } catch { throw .badGUID2LID(error.description) }
     }
 }
+
+/// Tables read back from switches are what verification walks (PortManagement does not know Routing).
+extension ReportedTables: ForwardingLookup {}

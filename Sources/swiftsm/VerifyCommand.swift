@@ -25,7 +25,7 @@ struct Verify: AsyncParsableCommand {
         let observed = discovery.fabric
         let lids = LIDAssignment(observedIn: observed)
         let reported = ReportedTables(tables, nodeCount: observed.nodes.count)
-        let verification = verifyRoutes(observed, lids: lids) { node, lid in reported.outputPort(switch: node, lid: lid) }
+        let verification = verifyRoutes(observed, lids: lids, tables: reported)
         let linked = observed.nodes.indices.flatMap { node in
             observed[node].knownPorts.filter { $0.remote != nil }.map { PortAddress(node: node, port: $0.number) }
         }
