@@ -1,5 +1,8 @@
+import Dispatch
 import FabricModel
+import Foundation
 import IBWire
+import Synchronization
 
 /// The linear forwarding tables of every switch of a fabric: for each switch and each LID
 /// 0...top, the output port (255, `LinearForwardingTableBlock.unrouted`, where it has none).
@@ -102,8 +105,50 @@ public func computeMinHopRoutes(_ fabric: Fabric, lids: LIDAssignment) -> Forwar
         groupPort[at] = attachedPort[index]
     }
 
+    // A switch's choices depend only on its own earlier choices (the loads of its ports), so the
+    // switches are shared out among the processors, each part walking the destinations in order:
+    // the same tables as one pass, in about half the time on two cores.
+    let groups = EndportGroups(start: groupStart, base: groupBase, count: groupCount, port: groupPort)
+    let parts = max(1, min(ProcessInfo.processInfo.activeProcessorCount, 8, switchCount))
+    let ranges = (0..<parts).map { part in (switchCount * part / parts)..<(switchCount * (part + 1) / parts) }
+    let rowCount = Int(lids.maxLID.rawValue) + 1
+    let columns = Mutex([[UInt8]](repeating: [], count: parts))
+    DispatchQueue.concurrentPerform(iterations: parts) { part in
+        let chosen = chooseRoutes(at: ranges[part], graph: graph, groups: groups, rowCount: rowCount)
+        columns.withLock { $0[part] = chosen }
+    }
+    let chosen = columns.withLock { $0 }
+    tables.entries.withUnsafeMutableBufferPointer { entries in
+        for (part, range) in ranges.enumerated() {
+            let width = range.count
+            chosen[part].withUnsafeBufferPointer { column in
+                for lid in 0..<rowCount {
+                    for offset in 0..<width { entries[lid * switchCount + range.lowerBound + offset] = column[lid * width + offset] }
+                }
+            }
+        }
+    }
+    return tables
+}
+
+/// Endports grouped by the switch slot they hang off: group `g` of slot `s` for g in
+/// start[s]..<start[s + 1], its LIDs base[g]..<base[g] + count[g], cabled to port[g] of that switch.
+private struct EndportGroups: Sendable {
+    let start: [Int32]
+    let base: [Int32]
+    let count: [Int32]
+    let port: [UInt8]
+}
+
+/// The output ports of the switches in `switches` (slots) for every LID, as `computeMinHopRoutes`
+/// chooses them: LID-major, `switches.count` entries a LID.
+private func chooseRoutes(at switches: Range<Int>, graph: SwitchGraph, groups: EndportGroups, rowCount: Int) -> [UInt8] {
+    let switchCount = graph.count
+    let width = switches.count
+    let groupStart = groups.start, groupBase = groups.base, groupCount = groups.count, groupPort = groups.port
+    var entries = [UInt8](repeating: LinearForwardingTableBlock.unrouted.rawValue, count: rowCount * width)
     let stride = graph.maxPort + 1
-    var load = [UInt32](repeating: 0, count: switchCount * stride)
+    var load = [UInt32](repeating: 0, count: width * stride)
     var distance = [Int32](repeating: -1, count: switchCount)
     var queue: [Int32] = []
     queue.reserveCapacity(switchCount)
@@ -121,7 +166,7 @@ public func computeMinHopRoutes(_ fabric: Fabric, lids: LIDAssignment) -> Forwar
         graph.distances(to: target, into: &distance, queue: &queue)
         var lidsOfTarget: UInt32 = 0
         for g in Int(groupStart[target])..<Int(groupStart[target + 1]) { lidsOfTarget += UInt32(groupCount[g]) }
-        for here in 0..<switchCount {
+        for here in switches {
             let hops = distance[here]
             guard hops > 0 else { continue }
             var onlyPort = -1
@@ -131,21 +176,20 @@ public func computeMinHopRoutes(_ fabric: Fabric, lids: LIDAssignment) -> Forwar
                 candidates += 1
                 onlyPort = Int(graph.adjacencyPort[edge])
             }
-            if candidates == 1 { load[here * stride + onlyPort] &+= lidsOfTarget }
+            if candidates == 1 { load[(here - switches.lowerBound) * stride + onlyPort] &+= lidsOfTarget }
         }
     }
 
     for target in 0..<switchCount where groupStart[target] < groupStart[target + 1] {
         graph.distances(to: target, into: &distance, queue: &queue)
         let groups = Int(groupStart[target])..<Int(groupStart[target + 1])
-        tables.entries.withUnsafeMutableBufferPointer { entries in
+        if switches.contains(target) {
+            let column = target - switches.lowerBound
             for g in groups {
-                for lid in Int(groupBase[g])..<Int(groupBase[g] + groupCount[g]) {
-                    entries[lid * switchCount + target] = groupPort[g]
-                }
+                for lid in Int(groupBase[g])..<Int(groupBase[g] + groupCount[g]) { entries[lid * width + column] = groupPort[g] }
             }
         }
-        tables.entries.withUnsafeMutableBufferPointer { entries in
+        entries.withUnsafeMutableBufferPointer { entries in
         load.withUnsafeMutableBufferPointer { load in
         distance.withUnsafeBufferPointer { distance in
         graph.adjacencyStart.withUnsafeBufferPointer { adjacencyStart in
@@ -153,9 +197,10 @@ public func computeMinHopRoutes(_ fabric: Fabric, lids: LIDAssignment) -> Forwar
         graph.adjacencyNeighbor.withUnsafeBufferPointer { adjacencyNeighbor in
         candidatePort.withUnsafeMutableBufferPointer { candidatePort in
         candidateNeighbor.withUnsafeMutableBufferPointer { candidateNeighbor in
-            for here in 0..<switchCount {
+            for here in switches {
                 let hops = distance[here]
                 guard hops > 0 else { continue }
+                let column = here - switches.lowerBound
                 // Output ports one hop closer to the target, by port number.
                 var candidates = 0
                 for edge in Int(adjacencyStart[here])..<Int(adjacencyStart[here + 1]) {
@@ -166,13 +211,13 @@ public func computeMinHopRoutes(_ fabric: Fabric, lids: LIDAssignment) -> Forwar
                         candidates += 1
                     }
                 }
-                let loadBase = here * stride
+                let loadBase = column * stride
                 if candidates == 1 {
                     // Its load was counted up front.
                     let port = candidatePort[0]
                     for g in groups {
                         for lid in Int(groupBase[g])..<Int(groupBase[g] + groupCount[g]) {
-                            entries[lid * switchCount + here] = port
+                            entries[lid * width + column] = port
                         }
                     }
                     continue
@@ -196,7 +241,7 @@ public func computeMinHopRoutes(_ fabric: Fabric, lids: LIDAssignment) -> Forwar
                             if cursor < candidates { break }
                         }
                         let port = Int(candidatePort[cursor])
-                        entries[first * switchCount + here] = UInt8(port)
+                        entries[first * width + column] = UInt8(port)
                         load[loadBase + port] &+= 1
                         cursor += 1
                         continue
@@ -219,7 +264,7 @@ public func computeMinHopRoutes(_ fabric: Fabric, lids: LIDAssignment) -> Forwar
                         }
                         let port = Int(candidatePort[best])
                         let neighbor = Int(candidateNeighbor[best])
-                        entries[lid * switchCount + here] = UInt8(port)
+                        entries[lid * width + column] = UInt8(port)
                         load[loadBase + port] &+= 1
                         candidateUses[best] += 1
                         if neighborStamp[neighbor] != stamp {
@@ -232,5 +277,5 @@ public func computeMinHopRoutes(_ fabric: Fabric, lids: LIDAssignment) -> Forwar
             }
         }}}}}}}}
     }
-    return tables
+    return entries
 }
