@@ -60,6 +60,22 @@ public struct ForwardingTables: Sendable, Equatable {
     public func table(switch node: Int) -> [PortNumber] {
         (0...Int(top.rawValue)).map { port(switch: node, lid: LID(UInt16($0))) }
     }
+
+    /// Every switch's whole table as raw port numbers (LIDs 0...top), by node index: what programming
+    /// writes. Copied 64 LIDs at a time, so that the rows read and the columns written stay in cache.
+    public func rawTablesBySwitch() -> [Int: [UInt8]] {
+        let rowCount = Int(top.rawValue) + 1
+        var rows = [[UInt8]](repeating: [UInt8](repeating: 0, count: rowCount), count: switches.count)
+        for blockStart in Swift.stride(from: 0, to: rowCount, by: LinearForwardingTableBlock.entriesPerBlock) {
+            let blockEnd = min(blockStart + LinearForwardingTableBlock.entriesPerBlock, rowCount)
+            for slot in switches.indices {
+                rows[slot].withUnsafeMutableBufferPointer { row in
+                    for lid in blockStart..<blockEnd { row[lid] = entries[lid * switches.count + slot] }
+                }
+            }
+        }
+        return Dictionary(uniqueKeysWithValues: zip(switches, rows))
+    }
 }
 
 /// Min-hop routes for every LID of `lids` on every switch of `fabric`.

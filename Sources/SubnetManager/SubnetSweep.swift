@@ -214,10 +214,7 @@ public struct SubnetSweep: Sendable {
         let smLID = lids.lid(of: origin) ?? .unassigned
         let ports = ConfigurationPlan.portSettings(
             for: fabric, lids: { lids.lid(of: $0) }, lmc: options.lmc, smLID: smLID, subnetTimeout: options.subnetTimeout, mKey: options.mKey)
-        var switches: [Int: SwitchProgram] = [:]
-        for node in tables.switches {
-            switches[node] = SwitchProgram(top: tables.top, entries: tables.table(switch: node).map(\.rawValue))
-        }
+        let switches = tables.rawTablesBySwitch().mapValues { SwitchProgram(top: tables.top, entries: $0) }
         return ConfigurationPlan(ports: ports, switches: switches, smPort: origin)
     }
 
