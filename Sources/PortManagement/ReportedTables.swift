@@ -28,7 +28,7 @@ public struct ReportedTables: Sendable {
         var entries = [UInt8](repeating: 255, count: lidCount * width)
         for blockStart in Swift.stride(from: 0, to: lidCount, by: 64) {
             let blockEnd = min(blockStart + 64, lidCount)
-            for (slot, node) in switches.enumerated() where node < rows.count {
+            for (slot, node) in switches.enumerated() where node < rows.count && rows[node].count > blockStart {
                 let row = rows[node]
                 for lid in blockStart..<min(blockEnd, row.count) { entries[lid * width + slot] = row[lid] }
             }
