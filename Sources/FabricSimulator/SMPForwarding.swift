@@ -7,7 +7,7 @@ struct Arrival {
     /// The port it came in on (for the SM's own node, the SM's port).
     var port: Int
     /// For directed-route SMPs: the return path filled in hop by hop.
-    var returnPath: [UInt8] = []
+    var returnPath = SMPBytes()
 }
 
 extension SimulatedFabric.State {

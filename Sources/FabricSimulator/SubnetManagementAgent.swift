@@ -4,7 +4,7 @@ import IBWire
 /// What each node's subnet management agent does with an SMP that reached it.
 extension SimulatedFabric.State {
     /// Answers `request` at `arrival`; returns the status and the response payload.
-    mutating func answer(_ request: SMP, at arrival: Arrival) -> (MADStatus, [UInt8]) {
+    mutating func answer(_ request: SMP, at arrival: Arrival) -> (MADStatus, SMPBytes) {
         let type = nodes[arrival.node].type
         let isGet = request.method == .get
         guard isGet || request.method == .set else { return (.methodNotSupported, request.payload) }
@@ -13,27 +13,27 @@ extension SimulatedFabric.State {
             var info = nodes[arrival.node].nodeInfo
             info.localPortNumber = PortNumber(UInt8(arrival.port))
             if type != .switch, let guid = nodes[arrival.node].port(arrival.port)?.guid { info.portGUID = guid }
-            return (.ok, info.bytes)
+            return (.ok, SMPBytes(info.bytes))
         case .nodeDescription where isGet:
-            return (.ok, nodes[arrival.node].nodeDescription.bytes)
+            return (.ok, SMPBytes(nodes[arrival.node].nodeDescription.bytes))
         case .portInfo:
             return portInfo(request, at: arrival)
         case .switchInfo where type == .switch:
             guard var info = nodes[arrival.node].switchInfo else { return (.methodAttributeNotSupported, request.payload) }
             if !isGet {
-                let written = SwitchInfo(bytes: request.payload)
+                let written = SwitchInfo(bytes: request.payload.array)
                 info.linearFDBTop = written.linearFDBTop
                 info.lifeTime = written.lifeTime
                 // PortStateChange is cleared by writing 1.
                 if written.portStateChange { info.portStateChange = false }
                 nodes[arrival.node].switchInfo = info
             }
-            return (.ok, info.bytes)
+            return (.ok, SMPBytes(info.bytes))
         case .smInfo where isGet:
             // Answered by an SM running on the port the SMP came in on (port 0 on a switch).
             let smPort = PortAddress(node: arrival.node, port: PortNumber(UInt8(type == .switch ? 0 : arrival.port)))
             guard let info = subnetManagers[smPort] else { return (.methodAttributeNotSupported, request.payload) }
-            return (.ok, info.bytes)
+            return (.ok, SMPBytes(info.bytes))
         case .linearForwardingTable where type == .switch:
             return forwardingTableBlock(request, node: arrival.node)
         default:
@@ -41,25 +41,25 @@ extension SimulatedFabric.State {
         }
     }
 
-    private mutating func forwardingTableBlock(_ request: SMP, node index: Int) -> (MADStatus, [UInt8]) {
+    private mutating func forwardingTableBlock(_ request: SMP, node index: Int) -> (MADStatus, SMPBytes) {
         let capacity = nodes[index].switchInfo?.linearFDBCap ?? 0
         let block = Int(request.attributeModifier)
         let entries = LinearForwardingTableBlock.entriesPerBlock
         guard block < capacity / entries else { return (.invalidAttributeValue, request.payload) }
         let range = (block * entries)..<((block + 1) * entries)
+        // A block's payload is its 64 output ports, one byte each in LID order (IBA 14.2.5.10):
+        // copied as they are, since a third of the SMPs of a sweep are blocks.
         if request.method == .set {
             if nodes[index].forwardingTable.count < range.upperBound {
                 nodes[index].forwardingTable += [UInt8](repeating: 255, count: range.upperBound - nodes[index].forwardingTable.count)
             }
-            let ports = LinearForwardingTableBlock(bytes: request.payload).ports.map(\.rawValue)
-            nodes[index].forwardingTable.replaceSubrange(range, with: ports)
+            nodes[index].forwardingTable.replaceSubrange(range, with: request.payload)
         }
         let table = nodes[index].forwardingTable
-        let ports = range.map { PortNumber($0 < table.count ? table[$0] : 255) }
-        return (.ok, LinearForwardingTableBlock(ports: ports).bytes)
+        return (.ok, range.upperBound <= table.count ? SMPBytes(table[range]) : SMPBytes(range.map { $0 < table.count ? table[$0] : 255 }))
     }
 
-    private mutating func portInfo(_ request: SMP, at arrival: Arrival) -> (MADStatus, [UInt8]) {
+    private mutating func portInfo(_ request: SMP, at arrival: Arrival) -> (MADStatus, SMPBytes) {
         // No copy of the node is held here: it would turn the Set below into a copy of all its ports.
         let isSwitch = nodes[arrival.node].type == .switch
         // On a CA, modifier 0 means the port the SMP came in on.
@@ -71,12 +71,12 @@ extension SimulatedFabric.State {
             return (.invalidAttributeValue, request.payload)
         }
         if request.method == .set {
-            status = setPortInfo(PortInfo(bytes: request.payload), node: arrival.node, port: number)
+            status = setPortInfo(PortInfo(bytes: request.payload.array), node: arrival.node, port: number)
         }
         guard var info = nodes[arrival.node].ports[number]?.info else { return (.invalidAttributeValue, request.payload) }
         info.localPortNumber = PortNumber(UInt8(arrival.port))
         if !Self.showsMKey(info, to: request) { info.mKey = 0 }
-        return (status, info.bytes)
+        return (status, SMPBytes(info.bytes))
     }
 
     /// Applies a PortInfo Set with ibsim's rules: addresses are stored even when the state change is

@@ -35,7 +35,7 @@ extension SMP {
             guard received.isReturning else { return .notReturning }
             // umad2sim garbles bytes 224-255 (return path entries 32-63): only the initial path is compared.
             let hops = 1..<(1 + Int(min(sent.hopCount, 63)))
-            guard sent.hopCount == received.hopCount, sent.initialPath[hops] == received.initialPath[hops]
+            guard sent.hopCount == received.hopCount, sent.initialPath[hops].elementsEqual(received.initialPath[hops])
             else { return .directedRoute(expected: sent.route, got: received.route) }
             return nil
         default:

@@ -86,10 +86,10 @@ public struct DirectedRouteHeader: Hashable, Sendable {
     public var isReturning: Bool
     public var drSLID: LID
     public var drDLID: LID
-    /// 64 entries, entry i the port a node at hop i sends the SMP out of; entry 0 unused.
-    public var initialPath: [UInt8]
-    /// 64 entries, filled in hop by hop with the ports the SMP came in on.
-    public var returnPath: [UInt8]
+    /// Entry i the port a node at hop i sends the SMP out of; entry 0 unused.
+    public var initialPath: SMPBytes
+    /// Filled in hop by hop with the ports the SMP came in on.
+    public var returnPath: SMPBytes
 
     /// An outgoing directed-route header for a purely directed route (permissive DrSLID/DrDLID).
     public init(route: DirectedRoute) {
@@ -98,14 +98,14 @@ public struct DirectedRouteHeader: Hashable, Sendable {
         isReturning = false
         drSLID = .permissive
         drDLID = .permissive
-        initialPath = [UInt8](repeating: 0, count: 64)
+        initialPath = SMPBytes()
         for (index, port) in route.hops.enumerated() { initialPath[index + 1] = port.rawValue }
-        returnPath = [UInt8](repeating: 0, count: 64)
+        returnPath = SMPBytes()
     }
 
     public init(
         hopCount: UInt8, hopPointer: UInt8, isReturning: Bool, drSLID: LID, drDLID: LID,
-        initialPath: [UInt8], returnPath: [UInt8]
+        initialPath: SMPBytes, returnPath: SMPBytes
     ) {
         self.hopCount = hopCount
         self.hopPointer = hopPointer
@@ -140,12 +140,12 @@ public struct SMP: Hashable, Sendable {
     public var mKey: UInt64
     public var status: MADStatus
     public var addressing: Addressing
-    /// The attribute payload: always 64 bytes.
-    public var payload: [UInt8]
+    /// The attribute payload.
+    public var payload: SMPBytes
 
     public init(
         method: MADMethod, attribute: AttributeID, attributeModifier: UInt32 = 0, transactionID: UInt64 = 0,
-        mKey: UInt64 = 0, status: MADStatus = .ok, addressing: Addressing, payload: [UInt8]? = nil
+        mKey: UInt64 = 0, status: MADStatus = .ok, addressing: Addressing, payload: SMPBytes = SMPBytes()
     ) {
         self.method = method
         self.attribute = attribute
@@ -154,7 +154,7 @@ public struct SMP: Hashable, Sendable {
         self.mKey = mKey
         self.status = status
         self.addressing = addressing
-        self.payload = payload ?? [UInt8](repeating: 0, count: SMP.payloadSize)
+        self.payload = payload
     }
 
     public var managementClass: ManagementClass {
@@ -182,15 +182,15 @@ public struct SMP: Hashable, Sendable {
     /// A Set of `value` along a directed route.
     public static func set<A: SMPAttribute>(_ value: A, modifier: UInt32 = 0, route: DirectedRoute, mKey: UInt64 = 0) -> SMP {
         SMP(method: .set, attribute: A.attributeID, attributeModifier: modifier, mKey: mKey,
-            addressing: .directed(DirectedRouteHeader(route: route)), payload: value.bytes)
+            addressing: .directed(DirectedRouteHeader(route: route)), payload: SMPBytes(value.bytes))
     }
 
     /// A Set of `value` routed to `lid`.
     public static func set<A: SMPAttribute>(_ value: A, modifier: UInt32 = 0, lid: LID, mKey: UInt64 = 0) -> SMP {
         SMP(method: .set, attribute: A.attributeID, attributeModifier: modifier, mKey: mKey,
-            addressing: .lidRouted(lid), payload: value.bytes)
+            addressing: .lidRouted(lid), payload: SMPBytes(value.bytes))
     }
 
     /// The payload read as attribute `A`.
-    public func decode<A: SMPAttribute>(_ type: A.Type) -> A { A(bytes: payload) }
+    public func decode<A: SMPAttribute>(_ type: A.Type) -> A { A(bytes: payload.array) }
 }

@@ -27,8 +27,8 @@ extension SMP {
             mad.setField(.drHopCount, UInt32(header.hopCount))
             mad.setField(.drSLID, UInt32(header.drSLID.rawValue))
             mad.setField(.drDLID, UInt32(header.drDLID.rawValue))
-            mad.setArrayField(.drInitialPath, header.initialPath)
-            mad.setArrayField(.drReturnPath, header.returnPath)
+            mad.setArrayField(.drInitialPath, header.initialPath.array)
+            mad.setArrayField(.drReturnPath, header.returnPath.array)
         }
         mad.replaceSubrange(SMP.payloadOffset..<(SMP.payloadOffset + SMP.payloadSize), with: payload)
         return mad
@@ -61,10 +61,10 @@ extension SMP {
                 isReturning: mad.field(.drDirection) != 0,
                 drSLID: LID(UInt16(truncatingIfNeeded: mad.field(.drSLID))),
                 drDLID: LID(UInt16(truncatingIfNeeded: mad.field(.drDLID))),
-                initialPath: mad.arrayField(.drInitialPath, count: 64),
-                returnPath: mad.arrayField(.drReturnPath, count: 64)))
+                initialPath: SMPBytes(mad.arrayField(.drInitialPath, count: SMPBytes.count)),
+                returnPath: SMPBytes(mad.arrayField(.drReturnPath, count: SMPBytes.count))))
         }
-        payload = Array(mad[SMP.payloadOffset..<(SMP.payloadOffset + SMP.payloadSize)])
+        payload = SMPBytes(mad[SMP.payloadOffset..<(SMP.payloadOffset + SMP.payloadSize)])
     }
 
     /// Reads the identifying header fields of a MAD without decoding it all (for matching replies).

@@ -14,7 +14,7 @@ import Testing
         request.transactionID = transactionID
         var response = request
         response.method = .getResponse
-        response.payload = payload
+        response.payload = SMPBytes(payload)
         if case .directed(var header) = response.addressing {
             header.isReturning = true
             response.addressing = .directed(header)

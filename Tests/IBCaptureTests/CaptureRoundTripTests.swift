@@ -26,7 +26,7 @@ import Testing
         #expect(smps[2].addressing == .lidRouted(LID(5)))
         #expect(smps[2].attributeModifier == 3)
         #expect(smps[4].attribute == .linearForwardingTable)
-        #expect(smps[4].payload == (0..<64).map { UInt8($0 % 36 + 1) })
+        #expect(Array(smps[4].payload) == (0..<64).map { UInt8($0 % 36 + 1) })
         #expect(read.map(\.direction) == [.sent, .received, .sent, .received, .sent])
         #expect(read[0].sourceLID == .permissive && read[0].destinationLID == .permissive)
         #expect(read[3].sourceLID == LID(5) && read[3].destinationLID == LID(1))

@@ -48,7 +48,7 @@ func sampleExchange() throws -> [CapturedMAD] {
 
     var lft = SMP(method: .set, attribute: .linearForwardingTable, attributeModifier: 2,
                   transactionID: 0x0000_0003_0000_0042, addressing: .lidRouted(LID(7)),
-                  payload: (0..<64).map { UInt8($0 % 36 + 1) })
+                  payload: SMPBytes((0..<64).map { UInt8($0 % 36 + 1) }))
     lft.mKey = 0
 
     return [
