@@ -77,7 +77,7 @@ final class SimulatedAgentThread: @unchecked Sendable {
 
     /// Sends `request` to its agent and returns what became of it: at once if it went nowhere or was
     /// dropped, else when the agent has served it.
-    func exchange(_ request: SMP) async -> Outcome {
+    nonisolated(nonsending) func exchange(_ request: SMP) async -> Outcome {
         let now = nanoseconds(until: .now)
         return await withUnsafeContinuation { (answer: Answer) in
             condition.lock()

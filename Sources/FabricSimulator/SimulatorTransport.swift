@@ -83,7 +83,7 @@ public final class SimulatorTransport: MADTransport {
             unanswered: counting.unanswered.load(ordering: .relaxed), refusedByMKey: counting.refusedByMKey.load(ordering: .relaxed))
     }
 
-    public func exchange(_ request: SMP, timeout: Duration) async throws(TransportError) -> SMP {
+    nonisolated(nonsending) public func exchange(_ request: SMP, timeout: Duration) async throws(TransportError) -> SMP {
         guard !closed.load(ordering: .relaxed) else { throw .closed }
         // A lost SMP is either the request (nothing happens) or the response (the agent acted on it).
         enum Loss { case none, request, response }
@@ -140,7 +140,7 @@ public final class SimulatorTransport: MADTransport {
     }
 
     /// A lost SMP: the requester hears nothing until its timeout.
-    private func timedOut(after timeout: Duration) async throws(TransportError) -> SMP {
+    nonisolated(nonsending) private func timedOut(after timeout: Duration) async throws(TransportError) -> SMP {
         try? await Task.sleep(for: timeout)
         throw .timeout
     }

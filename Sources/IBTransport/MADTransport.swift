@@ -8,18 +8,18 @@ import IBWire
 public protocol MADTransport: Sendable {
     /// Sends `request` and waits for the response with the same transaction ID, class and attribute.
     /// Throws `.timeout` when none arrives within `timeout` (or the fabric reports the MAD undeliverable).
-    func exchange(_ request: SMP, timeout: Duration) async throws(TransportError) -> SMP
+    nonisolated(nonsending) func exchange(_ request: SMP, timeout: Duration) async throws(TransportError) -> SMP
 
     /// The same exchange, also returning the response's 256 bytes exactly as they arrived (what a
     /// recorder writes). The default re-encodes the decoded response.
-    func exchangeKeepingWireBytes(_ request: SMP, timeout: Duration) async throws(TransportError) -> (response: SMP, wire: [UInt8])
+    nonisolated(nonsending) func exchangeKeepingWireBytes(_ request: SMP, timeout: Duration) async throws(TransportError) -> (response: SMP, wire: [UInt8])
 
     /// Releases the port. Exchanges after this fail with `.closed`.
     func close() async
 }
 
 extension MADTransport {
-    public func exchangeKeepingWireBytes(_ request: SMP, timeout: Duration) async throws(TransportError) -> (response: SMP, wire: [UInt8]) {
+    nonisolated(nonsending) public func exchangeKeepingWireBytes(_ request: SMP, timeout: Duration) async throws(TransportError) -> (response: SMP, wire: [UInt8]) {
         let response = try await exchange(request, timeout: timeout)
         return (response, response.encoded())
     }

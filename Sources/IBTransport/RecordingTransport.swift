@@ -14,11 +14,11 @@ public final class RecordingTransport: MADTransport {
         self.writer = try CaptureWriter(path: path)
     }
 
-    public func exchange(_ request: SMP, timeout: Duration) async throws(TransportError) -> SMP {
+    nonisolated(nonsending) public func exchange(_ request: SMP, timeout: Duration) async throws(TransportError) -> SMP {
         try await exchangeKeepingWireBytes(request, timeout: timeout).response
     }
 
-    public func exchangeKeepingWireBytes(_ request: SMP, timeout: Duration) async throws(TransportError) -> (response: SMP, wire: [UInt8]) {
+    nonisolated(nonsending) public func exchangeKeepingWireBytes(_ request: SMP, timeout: Duration) async throws(TransportError) -> (response: SMP, wire: [UInt8]) {
         record(request, wire: request.encoded(), direction: .sent)
         let answer = try await inner.exchangeKeepingWireBytes(request, timeout: timeout)
         record(answer.response, wire: answer.wire, direction: .received)

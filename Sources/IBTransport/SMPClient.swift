@@ -59,7 +59,7 @@ public final class SMPClient: Sendable {
     /// Sends one SMP and returns its successful response. `destination` names the node it goes to
     /// when known, so that SMPs reaching one node by different routes share its window; probes of
     /// unknown nodes share one window of their own.
-    public func send(_ request: SMP, to destination: SMPDestination = .route) async throws(SMPError) -> SMP {
+    nonisolated(nonsending) public func send(_ request: SMP, to destination: SMPDestination = .route) async throws(SMPError) -> SMP {
         let key: DestinationKey
         switch (destination, request.addressing) {
         case (.node(let guid), _): key = .node(guid)
@@ -103,13 +103,13 @@ public final class SMPClient: Sendable {
     }
 
     /// Reads attribute `A` along a directed route (to `node`, when known).
-    public func get<A: SMPAttribute>(_ type: A.Type, modifier: UInt32 = 0, route: DirectedRoute, node: GUID? = nil) async throws(SMPError) -> A {
+    nonisolated(nonsending) public func get<A: SMPAttribute>(_ type: A.Type, modifier: UInt32 = 0, route: DirectedRoute, node: GUID? = nil) async throws(SMPError) -> A {
         try await send(.get(A.attributeID, modifier: modifier, route: route), to: node.map(SMPDestination.node) ?? .route).decode(A.self)
     }
 
     /// Writes attribute `value` along a directed route and returns what the agent answered.
     @discardableResult
-    public func set<A: SMPAttribute>(_ value: A, modifier: UInt32 = 0, route: DirectedRoute, node: GUID? = nil) async throws(SMPError) -> A {
+    nonisolated(nonsending) public func set<A: SMPAttribute>(_ value: A, modifier: UInt32 = 0, route: DirectedRoute, node: GUID? = nil) async throws(SMPError) -> A {
         try await send(.set(value, modifier: modifier, route: route), to: node.map(SMPDestination.node) ?? .route).decode(A.self)
     }
 }

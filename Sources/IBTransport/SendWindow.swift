@@ -41,7 +41,7 @@ final class SendWindow: Sendable {
     }
 
     /// Waits until an SMP to `destination` may be sent.
-    func acquire(_ destination: DestinationKey) async {
+    nonisolated(nonsending) func acquire(_ destination: DestinationKey) async {
         // Most SMPs find room at once: admit them without suspending.
         if state.withLock({ admitNow(destination, in: &$0) }) { return }
         await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in

@@ -77,11 +77,11 @@ public final class UMadTransport: MADTransport {
     /// Responses dropped because they did not fit the request they matched.
     public var mismatchedResponses: Int { mismatched.load(ordering: .relaxed) }
 
-    public func exchange(_ request: SMP, timeout: Duration) async throws(TransportError) -> SMP {
+    nonisolated(nonsending) public func exchange(_ request: SMP, timeout: Duration) async throws(TransportError) -> SMP {
         try await exchangeKeepingWireBytes(request, timeout: timeout).response
     }
 
-    public func exchangeKeepingWireBytes(_ request: SMP, timeout: Duration) async throws(TransportError) -> (response: SMP, wire: [UInt8]) {
+    nonisolated(nonsending) public func exchangeKeepingWireBytes(_ request: SMP, timeout: Duration) async throws(TransportError) -> (response: SMP, wire: [UInt8]) {
         guard running.load(ordering: .acquiring) else { throw .closed }
         let key = request.matchKey
         let mad = request.encoded()
