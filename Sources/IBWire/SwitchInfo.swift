@@ -60,16 +60,22 @@ public struct LinearForwardingTableBlock: SMPAttribute {
     public init(bytes: [UInt8]) { self.bytes = bytes }
 
     public init(ports: [PortNumber]) {
-        precondition(ports.count == Self.entriesPerBlock, "an LFT block has 64 entries")
+        self.init(rawPorts: ports.map(\.rawValue))
+    }
+
+    /// A block of raw port numbers (what switch programming holds: a third of a sweep's SMPs are blocks).
+    public init(rawPorts: [UInt8]) {
+        precondition(rawPorts.count == Self.entriesPerBlock, "an LFT block has 64 entries")
         var encoded = [UInt8](repeating: 0, count: SMP.payloadSize)
-        encoded.setArrayField(.linearForwardingTable, ports.map(\.rawValue))
+        encoded.setArrayField(.linearForwardingTable, rawPorts)
         self.bytes = encoded
     }
 
     /// The 64 output ports, entry i for LID blockNumber*64 + i.
-    public var ports: [PortNumber] {
-        bytes.arrayField(.linearForwardingTable, count: Self.entriesPerBlock).map(PortNumber.init(rawValue:))
-    }
+    public var ports: [PortNumber] { rawPorts.map(PortNumber.init(rawValue:)) }
+
+    /// `ports` as raw port numbers.
+    public var rawPorts: [UInt8] { bytes.arrayField(.linearForwardingTable, count: Self.entriesPerBlock) }
 }
 
 /// The state field of SMInfo.

@@ -24,7 +24,7 @@ public struct ForwardingTableReader: Sendable {
         let results = await mapConcurrently(jobs, limit: client.runnerCount) { job -> Result<[UInt8], SMPError> in
             do throws(SMPError) {
                 let block = try await client.get(LinearForwardingTableBlock.self, modifier: UInt32(job.block), route: routes[job.node], node: fabric[job.node].guid)
-                return .success(block.ports.map(\.rawValue))
+                return .success(block.rawPorts)
             } catch {
                 return .failure(error)
             }

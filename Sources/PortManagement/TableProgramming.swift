@@ -117,15 +117,15 @@ extension FabricProgrammer {
             if compareFirst {
                 let current = try await client.get(LinearForwardingTableBlock.self, modifier: UInt32(block), route: route, node: guid)
                 result.read = true
-                let entries = current.ports.map(\.rawValue)
+                let entries = current.rawPorts
                 if entries == wanted {
                     result.entries = entries
                     return result
                 }
             }
-            let answer = try await client.set(LinearForwardingTableBlock(ports: wanted.map(PortNumber.init(rawValue:))), modifier: UInt32(block), route: route, node: guid)
+            let answer = try await client.set(LinearForwardingTableBlock(rawPorts: wanted), modifier: UInt32(block), route: route, node: guid)
             result.written = true
-            result.entries = answer.ports.map(\.rawValue)
+            result.entries = answer.rawPorts
         } catch {
             result.failure = "switch \"\(name)\": LFT block \(block): \(error)"
         }
