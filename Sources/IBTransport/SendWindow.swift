@@ -18,13 +18,20 @@ enum DestinationKey: Hashable, Sendable {
 /// overflows its small VL15 buffer. Waiters for busy destinations never block others: the total window
 /// is refilled from whichever destinations have room, in arrival order.
 final class SendWindow: Sendable {
+    /// One destination's share: kept once seen (there are at most as many as nodes), so that an SMP
+    /// costs one table lookup to admit and one to release.
+    fileprivate struct Destination {
+        var inFlight = 0
+        var waiting: Deque<CheckedContinuation<Void, Never>> = []
+        /// Queued in `ready`.
+        var isReady = false
+    }
+
     private struct State {
         var total = 0
-        var inFlight: [DestinationKey: Int] = [:]
-        var waiting: [DestinationKey: Deque<CheckedContinuation<Void, Never>>] = [:]
+        var destinations: [DestinationKey: Destination] = [:]
         /// Destinations that have waiters and room of their own, in the order they became ready.
         var ready: Deque<DestinationKey> = []
-        var isReady: Set<DestinationKey> = []
     }
 
     let maxTotal: Int
@@ -42,14 +49,15 @@ final class SendWindow: Sendable {
 
     /// Waits until an SMP to `destination` may be sent.
     nonisolated(nonsending) func acquire(_ destination: DestinationKey) async {
+        let limit = limit(destination)
         // Most SMPs find room at once: admit them without suspending.
-        if state.withLock({ admitNow(destination, in: &$0) }) { return }
+        if state.withLock({ admitNow(destination, limit: limit, in: &$0) }) { return }
         await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
             let admitted = state.withLock { state -> Bool in
                 // The state may have changed since the first look.
-                if admitNow(destination, in: &state) { return true }
-                state.waiting[destination, default: []].append(continuation)
-                if state.inFlight[destination, default: 0] < limit(destination) { Self.markReady(destination, in: &state) }
+                if admitNow(destination, limit: limit, in: &state) { return true }
+                let becameReady = state.destinations[destination, default: Destination()].queue(continuation, limit: limit)
+                if becameReady { state.ready.append(destination) }
                 return false
             }
             if admitted { continuation.resume() }
@@ -57,34 +65,25 @@ final class SendWindow: Sendable {
     }
 
     /// Takes a slot for `destination` if both windows have room and nobody is waiting ahead of it.
-    private func admitNow(_ destination: DestinationKey, in state: inout State) -> Bool {
-        let inFlight = state.inFlight[destination, default: 0]
-        guard state.total < maxTotal, inFlight < limit(destination), state.ready.isEmpty, state.waiting[destination] == nil else {
-            return false
-        }
-        state.total += 1
-        state.inFlight[destination] = inFlight + 1
-        return true
+    private func admitNow(_ destination: DestinationKey, limit: Int, in state: inout State) -> Bool {
+        guard state.total < maxTotal, state.ready.isEmpty else { return false }
+        let admitted = state.destinations[destination, default: Destination()].admit(limit: limit)
+        if admitted { state.total += 1 }
+        return admitted
     }
 
     /// Gives back the slot of a finished SMP to `destination` and admits whoever can go next.
     func release(_ destination: DestinationKey) {
         let admitted = state.withLock { state -> [CheckedContinuation<Void, Never>] in
             state.total -= 1
-            let remaining = state.inFlight[destination, default: 1] - 1
-            state.inFlight[destination] = remaining == 0 ? nil : remaining
-            if state.waiting[destination] != nil { Self.markReady(destination, in: &state) }
+            if state.destinations[destination]?.release() == true { state.ready.append(destination) }
 
             var admitted: [CheckedContinuation<Void, Never>] = []
             while state.total < maxTotal, let next = state.ready.popFirst() {
-                state.isReady.remove(next)
-                guard let continuation = state.waiting[next]?.popFirst() else { continue }
-                if state.waiting[next]?.isEmpty == true { state.waiting[next] = nil }
-                let inFlight = state.inFlight[next, default: 0] + 1
-                state.inFlight[next] = inFlight
+                guard let (continuation, stillReady) = state.destinations[next]?.admitWaiter(limit: limit(next)) else { continue }
                 state.total += 1
                 admitted.append(continuation)
-                if state.waiting[next] != nil, inFlight < limit(next) { Self.markReady(next, in: &state) }
+                if stillReady { state.ready.append(next) }
             }
             return admitted
         }
@@ -94,8 +93,39 @@ final class SendWindow: Sendable {
     private func limit(_ destination: DestinationKey) -> Int {
         destination == .unknownNode ? maxUnknown : maxPerDestination
     }
+}
 
-    private static func markReady(_ destination: DestinationKey, in state: inout State) {
-        if state.isReady.insert(destination).inserted { state.ready.append(destination) }
+extension SendWindow.Destination {
+    /// Takes a slot if there is room and nobody waiting.
+    mutating func admit(limit: Int) -> Bool {
+        guard waiting.isEmpty, inFlight < limit else { return false }
+        inFlight += 1
+        return true
+    }
+
+    /// Queues a waiter; true when the destination has just become ready (room, and not queued yet).
+    mutating func queue(_ continuation: CheckedContinuation<Void, Never>, limit: Int) -> Bool {
+        waiting.append(continuation)
+        return markReady(limit: limit)
+    }
+
+    /// Frees a slot; true when the destination has just become ready for a waiter.
+    mutating func release() -> Bool {
+        inFlight -= 1
+        return !waiting.isEmpty && markReady(limit: .max)
+    }
+
+    /// Lets the first waiter go; also says whether the destination stays ready for the next.
+    mutating func admitWaiter(limit: Int) -> (CheckedContinuation<Void, Never>, stillReady: Bool)? {
+        isReady = false
+        guard let continuation = waiting.popFirst() else { return nil }
+        inFlight += 1
+        return (continuation, !waiting.isEmpty && markReady(limit: limit))
+    }
+
+    private mutating func markReady(limit: Int) -> Bool {
+        guard !isReady, inFlight < limit else { return false }
+        isReady = true
+        return true
     }
 }
