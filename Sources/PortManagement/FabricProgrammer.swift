@@ -66,13 +66,13 @@ public struct FabricProgrammer: Sendable {
         }
 
         // 2. Port settings and tables, interleaved across nodes by port number and block number.
-        let portJobs = remaining.keys.sorted { ($0.port, $0.node) < ($1.port, $1.node) }
+        let portJobs = remaining.sorted { ($0.key.port, $0.key.node) < ($1.key.port, $1.key.node) }
         let client = self.client
-        async let portOutcomes = mapConcurrently(portJobs, limit: limit) { address in
-            await FabricProgrammer(client: client).configure(address, plan.ports[address]!, fabric: fabric, routes: routes)
+        async let portOutcomes = mapConcurrently(portJobs, limit: limit) { address, settings in
+            await FabricProgrammer(client: client).configure(address, settings, fabric: fabric, routes: routes)
         }
         let tableOutcomes = await programTables(plan, fabric: fabric, routes: routes, limit: limit)
-        for (address, outcome) in zip(portJobs, await portOutcomes) { outcome.record(into: &report, latest: &latest, address: address) }
+        for ((address, _), outcome) in zip(portJobs, await portOutcomes) { outcome.record(into: &report, latest: &latest, address: address) }
         report.switchInfoSets = tableOutcomes.switchInfoSets
         report.blockReads = tableOutcomes.blockReads
         report.blockSets = tableOutcomes.blockSets
@@ -85,14 +85,15 @@ public struct FabricProgrammer: Sendable {
     public func activate(_ configured: Configured, plan: ConfigurationPlan, fabric: Fabric, routes: [DirectedRoute]) async -> ApplyReport {
         var report = configured.report
         var latest = configured.latest
-        let armed = plan.ports.filter { $0.value.activate && latest[$0.key]?.state == .armed }.map(\.key)
-            .sorted { ($0.port, $0.node) < ($1.port, $1.node) }
+        let armed = plan.ports.compactMap { address, settings -> (PortAddress, PortInfo)? in
+            guard settings.activate, let info = latest[address], info.state == .armed else { return nil }
+            return (address, info)
+        }.sorted { ($0.0.port, $0.0.node) < ($1.0.port, $1.0.node) }
         let client = self.client
-        let snapshot = latest
-        let activations = await mapConcurrently(armed, limit: client.runnerCount) { address in
-            await FabricProgrammer(client: client).activate(address, holding: snapshot[address]!, fabric: fabric, routes: routes)
+        let activations = await mapConcurrently(armed, limit: client.runnerCount) { address, holding in
+            await FabricProgrammer(client: client).activate(address, holding: holding, fabric: fabric, routes: routes)
         }
-        for (address, outcome) in zip(armed, activations) { outcome.record(into: &report, latest: &latest, address: address) }
+        for ((address, _), outcome) in zip(armed, activations) { outcome.record(into: &report, latest: &latest, address: address) }
         report.portStates = latest.compactMapValues(\.state)
         return report
     }
