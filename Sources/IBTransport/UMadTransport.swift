@@ -18,7 +18,7 @@ public final class UMadTransport: MADTransport {
 
     private struct Pending {
         let request: SMP
-        let continuation: CheckedContinuation<Result<(response: SMP, wire: [UInt8]), TransportError>, Never>
+        let continuation: UnsafeContinuation<Result<(response: SMP, wire: [UInt8]), TransportError>, Never>
         let deadline: ContinuousClock.Instant
     }
 
@@ -84,14 +84,14 @@ public final class UMadTransport: MADTransport {
     nonisolated(nonsending) public func exchangeKeepingWireBytes(_ request: SMP, timeout: Duration) async throws(TransportError) -> (response: SMP, wire: [UInt8]) {
         guard running.load(ordering: .acquiring) else { throw .closed }
         let key = request.matchKey
-        let mad = request.encoded()
         let destination: UInt16 = switch request.addressing {
         case .directed: LID.permissive.rawValue
         case .lidRouted(let lid): lid.rawValue
         }
-        let result = await withCheckedContinuation { (continuation: CheckedContinuation<Result<(response: SMP, wire: [UInt8]), TransportError>, Never>) in
+        // Resumed exactly once: by whoever takes the request out of `pending`.
+        let result = await withUnsafeContinuation { (continuation: UnsafeContinuation<Result<(response: SMP, wire: [UInt8]), TransportError>, Never>) in
             pending.withLock { $0[key] = Pending(request: request, continuation: continuation, deadline: .now + timeout) }
-            if let failure = send(mad, to: destination, managementClass: request.managementClass, timeout: timeout) {
+            if let failure = send(request, to: destination, timeout: timeout) {
                 if let waiting = pending.withLock({ $0.removeValue(forKey: key) }) { waiting.continuation.resume(returning: .failure(failure)) }
             }
         }
@@ -118,15 +118,16 @@ public final class UMadTransport: MADTransport {
 
     // MARK: - Device I/O
 
-    private func send(_ mad: [UInt8], to lid: UInt16, managementClass: ManagementClass, timeout: Duration) -> TransportError? {
+    private func send(_ request: SMP, to lid: UInt16, timeout: Duration) -> TransportError? {
+        // The MAD is encoded straight into the send buffer, behind libibumad's header.
         var buffer = [UInt8](repeating: 0, count: bufferSize)
-        let agent = agentByClass[managementClass.rawValue] ?? -1
+        request.encode(into: &buffer, at: bufferSize - SMP.madSize)
+        let agent = agentByClass[request.managementClass.rawValue] ?? -1
         // The kernel only delivers a response while a send with a timeout waits for it.
         let timeoutMilliseconds = Int32(clamping: max(1, timeout.components.seconds * 1000 + timeout.components.attoseconds / 1_000_000_000_000_000))
         let rc: Int32 = buffer.withUnsafeMutableBytes { raw in
             umad_set_addr(raw.baseAddress, Int32(lid), 0, 0, 0)
-            guard let payload = umad_get_mad(raw.baseAddress) else { return -EINVAL }
-            mad.withUnsafeBytes { payload.copyMemory(from: $0.baseAddress!, byteCount: SMP.madSize) }
+            guard umad_get_mad(raw.baseAddress) == raw.baseAddress! + (bufferSize - SMP.madSize) else { return -EINVAL }
             return sendLock.withLock { _ in umad_send(portID, agent, raw.baseAddress, Int32(SMP.madSize), timeoutMilliseconds, 0) }
         }
         return rc < 0 ? .sendFailed(String(cString: strerror(-rc))) : nil

@@ -142,3 +142,23 @@ extension Array where Element == UInt8 {
         }
     }
 }
+
+/// The inline 64-byte fields of an SMP (paths) copied straight to and from a MAD through libibmad,
+/// without an array in between.
+extension Array where Element == UInt8 {
+    func arrayField(_ field: WireField, base: Int = 0) -> SMPBytes {
+        var value = SMPBytes()
+        withUnsafeBytes { buf in
+            let source = UnsafeMutableRawPointer(mutating: buf.baseAddress)
+            value.withUnsafeMutableBytes { mad_get_array(source, Int32(base), field.cField, $0.baseAddress) }
+        }
+        return value
+    }
+
+    mutating func setArrayField(_ field: WireField, _ value: SMPBytes, base: Int = 0) {
+        var value = value
+        withUnsafeMutableBytes { buf in
+            value.withUnsafeMutableBytes { mad_set_array(buf.baseAddress, Int32(base), field.cField, $0.baseAddress) }
+        }
+    }
+}

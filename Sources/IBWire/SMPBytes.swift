@@ -53,4 +53,10 @@ public struct SMPBytes: RandomAccessCollection, MutableCollection, Hashable, Sen
     }
 
     public var description: String { array.description }
+
+    /// The 64 bytes in place, for the codec's copies through libibmad.
+    mutating func withUnsafeMutableBytes<R>(_ body: (UnsafeMutableRawBufferPointer) -> R) -> R {
+        var span = storage.mutableSpan
+        return span.withUnsafeMutableBytes(body)
+    }
 }

@@ -7,31 +7,39 @@ extension SMP {
     /// The 256 bytes of this SMP as sent on the wire.
     public func encoded() -> [UInt8] {
         var mad = [UInt8](repeating: 0, count: SMP.madSize)
-        mad.setField(.baseVersion, 1)
-        mad.setField(.managementClass, UInt32(managementClass.rawValue))
-        mad.setField(.classVersion, 1)
+        encode(into: &mad, at: 0)
+        return mad
+    }
+
+    /// Writes the 256 bytes of this SMP into `buffer` from byte `offset` on (a libibumad send buffer holds
+    /// its own header first), which must be zero there.
+    public func encode(into buffer: inout [UInt8], at offset: Int) {
+        precondition(buffer.count >= offset + SMP.madSize, "no room for a MAD")
+        buffer.setField(.baseVersion, 1, base: offset)
+        buffer.setField(.managementClass, UInt32(managementClass.rawValue), base: offset)
+        buffer.setField(.classVersion, 1, base: offset)
         // libibmad splits the method byte into the 7-bit method and the response bit.
-        mad.setField(.method, UInt32(method.rawValue & 0x7F))
-        mad.setField(.response, UInt32(method.rawValue >> 7))
-        mad.setField64(.transactionID, transactionID)
-        mad.setField(.attributeID, UInt32(attribute.rawValue))
-        mad.setField(.attributeModifier, attributeModifier)
-        mad.setField64(.mKey, mKey)
+        buffer.setField(.method, UInt32(method.rawValue & 0x7F), base: offset)
+        buffer.setField(.response, UInt32(method.rawValue >> 7), base: offset)
+        buffer.setField64(.transactionID, transactionID, base: offset)
+        buffer.setField(.attributeID, UInt32(attribute.rawValue), base: offset)
+        buffer.setField(.attributeModifier, attributeModifier, base: offset)
+        buffer.setField64(.mKey, mKey, base: offset)
         switch addressing {
         case .lidRouted:
-            mad.setField(.status, UInt32(status.rawValue))
+            buffer.setField(.status, UInt32(status.rawValue), base: offset)
         case .directed(let header):
-            mad.setField(.drStatus, UInt32(status.rawValue & 0x7FFF))
-            mad.setField(.drDirection, header.isReturning ? 1 : 0)
-            mad.setField(.drHopPointer, UInt32(header.hopPointer))
-            mad.setField(.drHopCount, UInt32(header.hopCount))
-            mad.setField(.drSLID, UInt32(header.drSLID.rawValue))
-            mad.setField(.drDLID, UInt32(header.drDLID.rawValue))
-            mad.setArrayField(.drInitialPath, header.initialPath.array)
-            mad.setArrayField(.drReturnPath, header.returnPath.array)
+            buffer.setField(.drStatus, UInt32(status.rawValue & 0x7FFF), base: offset)
+            buffer.setField(.drDirection, header.isReturning ? 1 : 0, base: offset)
+            buffer.setField(.drHopPointer, UInt32(header.hopPointer), base: offset)
+            buffer.setField(.drHopCount, UInt32(header.hopCount), base: offset)
+            buffer.setField(.drSLID, UInt32(header.drSLID.rawValue), base: offset)
+            buffer.setField(.drDLID, UInt32(header.drDLID.rawValue), base: offset)
+            buffer.setArrayField(.drInitialPath, header.initialPath, base: offset)
+            buffer.setArrayField(.drReturnPath, header.returnPath, base: offset)
         }
-        mad.replaceSubrange(SMP.payloadOffset..<(SMP.payloadOffset + SMP.payloadSize), with: payload)
-        return mad
+        let payloadStart = offset + SMP.payloadOffset
+        buffer.replaceSubrange(payloadStart..<(payloadStart + SMP.payloadSize), with: payload)
     }
 
     /// Decodes a received SMP. `destination` is the LID a LID-routed SMP was addressed to (it travels in
@@ -61,8 +69,8 @@ extension SMP {
                 isReturning: mad.field(.drDirection) != 0,
                 drSLID: LID(UInt16(truncatingIfNeeded: mad.field(.drSLID))),
                 drDLID: LID(UInt16(truncatingIfNeeded: mad.field(.drDLID))),
-                initialPath: SMPBytes(mad.arrayField(.drInitialPath, count: SMPBytes.count)),
-                returnPath: SMPBytes(mad.arrayField(.drReturnPath, count: SMPBytes.count))))
+                initialPath: mad.arrayField(.drInitialPath),
+                returnPath: mad.arrayField(.drReturnPath)))
         }
         payload = SMPBytes(mad[SMP.payloadOffset..<(SMP.payloadOffset + SMP.payloadSize)])
     }
