@@ -59,6 +59,9 @@ public final class SimulatorTransport: MADTransport {
     /// Where the SM's side runs best with a service time (`withTaskExecutorPreference`): SMPs leave
     /// and their answers resume on one thread, while the agents serve them on another.
     public let eventLoop: SimulatorEventLoop?
+    /// Event loops for the SM's SMP work: `eventLoop` and a second one, so that the SM's side can use
+    /// a processor the agents leave idle (`SMPClient.runnerExecutors`). Empty without a service time.
+    public let eventLoops: [SimulatorEventLoop]
     /// The agents' own thread; there with a service time only.
     private let agents: SimulatedAgentThread?
 
@@ -67,12 +70,13 @@ public final class SimulatorTransport: MADTransport {
         self.options = options
         self.random = Mutex(SplitMix64(seed: options.seed))
         let timed = options.serviceTime > .zero
-        self.eventLoop = timed ? SimulatorEventLoop() : nil
+        self.eventLoops = timed ? [SimulatorEventLoop(), SimulatorEventLoop()] : []
+        self.eventLoop = eventLoops.first
         self.agents = timed ? SimulatedAgentThread(fabric: fabric, serviceTime: options.serviceTime, vl15Depth: options.vl15Depth) : nil
     }
 
     deinit {
-        eventLoop?.stop()
+        for loop in eventLoops { loop.stop() }
         agents?.stop()
     }
 
@@ -135,7 +139,7 @@ public final class SimulatorTransport: MADTransport {
 
     public func close() async {
         closed.store(true, ordering: .relaxed)
-        eventLoop?.stop()
+        for loop in eventLoops { loop.stop() }
         agents?.stop()
     }
 

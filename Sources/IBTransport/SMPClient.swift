@@ -35,16 +35,20 @@ public final class SMPClient: Sendable {
     /// The M_Key every SMP carries unless it names one itself (0: none). A port protected by another key
     /// refuses Sets, and with protect bits 2 or 3 Gets too, by not answering: they end as `.noResponse`.
     public let mKey: UInt64
+    /// Where to run the tasks that keep the window full (`mapConcurrently`'s workers), in turn; empty:
+    /// wherever the caller runs.
+    public let runnerExecutors: [any TaskExecutor]
     let logger: Logger
     private let window: SendWindow
     private let nextTransactionID = Atomic<UInt64>(0x1000)
     private let counters = Mutex(SMPStatistics())
 
     public init(transport: any MADTransport, options: SMPClientOptions = SMPClientOptions(), mKey: UInt64 = 0,
-                logger: Logger = Logger(label: "swiftsm.smp")) {
+                runnerExecutors: [any TaskExecutor] = [], logger: Logger = Logger(label: "swiftsm.smp")) {
         self.transport = transport
         self.options = options
         self.mKey = mKey
+        self.runnerExecutors = runnerExecutors
         self.logger = logger
         self.window = SendWindow(maxTotal: options.maxOutstanding, maxPerDestination: options.maxPerDestination, maxUnknown: options.maxUnknownProbes)
     }

@@ -68,7 +68,7 @@ public struct FabricProgrammer: Sendable {
         // 2. Port settings and tables, interleaved across nodes by port number and block number.
         let portJobs = remaining.sorted { ($0.key.port, $0.key.node) < ($1.key.port, $1.key.node) }
         let client = self.client
-        async let portOutcomes = mapConcurrently(portJobs, limit: limit) { address, settings in
+        async let portOutcomes = mapConcurrently(portJobs, limit: limit, executors: client.runnerExecutors) { address, settings in
             await FabricProgrammer(client: client).configure(address, settings, fabric: fabric, routes: routes)
         }
         let tableOutcomes = await programTables(plan, fabric: fabric, routes: routes, limit: limit)
@@ -90,7 +90,7 @@ public struct FabricProgrammer: Sendable {
             return (address, info)
         }.sorted { ($0.0.port, $0.0.node) < ($1.0.port, $1.0.node) }
         let client = self.client
-        let activations = await mapConcurrently(armed, limit: client.runnerCount) { address, holding in
+        let activations = await mapConcurrently(armed, limit: client.runnerCount, executors: client.runnerExecutors) { address, holding in
             await FabricProgrammer(client: client).activate(address, holding: holding, fabric: fabric, routes: routes)
         }
         for ((address, _), outcome) in zip(armed, activations) { outcome.record(into: &report, latest: &latest, address: address) }

@@ -52,7 +52,7 @@ extension FabricProgrammer {
             }
         }
         let client = self.client
-        let prepared = await mapConcurrently(switches, limit: limit) { node, newTop in
+        let prepared = await mapConcurrently(switches, limit: limit, executors: client.runnerExecutors) { node, newTop in
             await Self.prepareSwitch(node, newTop: newTop, client: client, fabric: fabric, route: routes[node])
         }
         var confirmed = Set<Int>()
@@ -65,7 +65,7 @@ extension FabricProgrammer {
         jobs = jobs.filter { confirmed.contains($0.node) }
         jobs.sort { ($0.block, $0.node) < ($1.block, $1.node) }
 
-        let results = await mapConcurrently(jobs, limit: limit) { job in
+        let results = await mapConcurrently(jobs, limit: limit, executors: client.runnerExecutors) { job in
             await Self.programBlock(job.node, job.block, wanted: plan.switches[job.node]!.block(job.block),
                                     compareFirst: job.compareFirst, client: client, route: routes[job.node], guid: fabric[job.node].guid, name: fabric[job.node].description)
         }

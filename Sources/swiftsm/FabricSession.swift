@@ -47,7 +47,8 @@ struct FabricSession {
             transport = recorder!
         }
         return FabricSession(
-            transport: transport, client: SMPClient(transport: transport, options: clientOptions, mKey: options.mKey, logger: logger),
+            transport: transport, client: SMPClient(transport: transport, options: clientOptions, mKey: options.mKey,
+                                                        runnerExecutors: simulator?.eventLoops ?? [], logger: logger),
             simulator: simulator, recorder: recorder)
     }
 
