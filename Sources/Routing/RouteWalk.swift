@@ -199,18 +199,20 @@ struct RouteWalk: Sendable {
         case .loop:
             part.result.loops += 1
             part.result.note("\(problemPrefix()): loop (through \(name(Int(known.failedAt))))")
-        case .deadEnd:
+        case .deadEnd, .unlinked, .wrongPortZero, .reachesCA:
             part.result.undelivered += 1
-            part.result.note("\(problemPrefix()): dead end at \(name(Int(known.failedAt))) (no route)")
-        case .unlinked:
-            part.result.undelivered += 1
-            part.result.note("\(problemPrefix()): dead end at \(name(Int(known.failedAt))) port \(known.detail) (not linked)")
-        case .wrongPortZero:
-            part.result.undelivered += 1
-            part.result.note("\(problemPrefix()): delivered to port 0 of \(name(Int(known.failedAt))), not its owner")
-        case .reachesCA:
-            part.result.undelivered += 1
-            part.result.note("\(problemPrefix()): reaches \"\(fabric.nodes[Int(known.detail)].description)\" from \(name(Int(known.failedAt))), not its owner")
+            part.result.note("\(problemPrefix()): \(whyUndelivered(known))")
+        }
+    }
+
+    /// How a path that ended short of its endport ended, for the problem list.
+    private func whyUndelivered(_ known: Memo) -> String {
+        let at = name(Int(known.failedAt))
+        switch known.outcome {
+        case .unlinked: return "dead end at \(at) port \(known.detail) (not linked)"
+        case .wrongPortZero: return "delivered to port 0 of \(at), not its owner"
+        case .reachesCA: return "reaches \"\(fabric.nodes[Int(known.detail)].description)\" from \(at), not its owner"
+        default: return "dead end at \(at) (no route)"
         }
     }
 
