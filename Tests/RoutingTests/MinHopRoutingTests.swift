@@ -32,6 +32,11 @@ import Testing
         #expect(flat.count == tables.blockCount * 64)
         #expect(Array(flat.prefix(Int(tables.top.rawValue) + 1)) == tables.table(switch: someSwitch))
         #expect(flat.dropFirst(Int(tables.top.rawValue) + 1).allSatisfy { $0 == LinearForwardingTableBlock.unrouted })
+        // The transposed copy a sweep plans from is every switch's table, entry for entry: a sweep whose
+        // switches answer with exactly that copy verifies the computed tables instead of their answers.
+        let raw = tables.rawTablesBySwitch()
+        #expect(raw.keys.sorted() == fabric.switches)
+        for index in fabric.switches { #expect(raw[index] == tables.table(switch: index).map(\.rawValue)) }
     }
 
     @Test func twoHostsBackToBackHaveNoTables() throws {
