@@ -43,8 +43,8 @@ public final class SimulatorTransport: MADTransport {
     public let fabric: SimulatedFabric
     public let options: SimulatorOptions
 
-    /// Counted with atomics, and the agents' queues under a lock of their own: every SMP passes here,
-    /// and at hundreds of thousands a second a shared lock is contended by every thread.
+    /// Counted with atomics: every SMP passes here, and at hundreds of thousands a second a lock
+    /// would be contended by every thread.
     private struct Counters: ~Copyable {
         let answered = Atomic<Int>(0)
         let dropped = Atomic<Int>(0)
@@ -56,12 +56,12 @@ public final class SimulatorTransport: MADTransport {
     private let counting = Counters()
     private let closed = Atomic<Bool>(false)
     private let random: Mutex<SplitMix64>
-    /// Where the SM's side runs best with a service time (`withTaskExecutorPreference`): SMPs leave
-    /// and their answers resume on one thread, while the agents serve them on another.
-    public let eventLoop: SimulatorEventLoop?
-    /// Event loops for the SM's SMP work: `eventLoop` and a second one, so that the SM's side can use
-    /// a processor the agents leave idle (`SMPClient.runnerExecutors`). Empty without a service time.
+    /// Event loops for the SM's side with a service time: SMPs leave and their answers resume on them,
+    /// while the agents serve them on a thread of their own. Two, so that the SM's SMP work can use a
+    /// processor the agents leave idle (`SMPClient.runnerExecutors`). Empty without a service time.
     public let eventLoops: [SimulatorEventLoop]
+    /// Where the SM's side runs best (`withTaskExecutorPreference`): the first of `eventLoops`.
+    public var eventLoop: SimulatorEventLoop? { eventLoops.first }
     /// The agents' own thread; there with a service time only.
     private let agents: SimulatedAgentThread?
 
@@ -71,7 +71,6 @@ public final class SimulatorTransport: MADTransport {
         self.random = Mutex(SplitMix64(seed: options.seed))
         let timed = options.serviceTime > .zero
         self.eventLoops = timed ? [SimulatorEventLoop(), SimulatorEventLoop()] : []
-        self.eventLoop = eventLoops.first
         self.agents = timed ? SimulatedAgentThread(fabric: fabric, serviceTime: options.serviceTime, vl15Depth: options.vl15Depth) : nil
     }
 
@@ -107,29 +106,21 @@ public final class SimulatorTransport: MADTransport {
         } else {
             outcome = SimulatedAgentThread.serveAtOnce(request, by: fabric)
         }
-        let reply: SimulatedFabric.Reply
+        let response: SMP
         switch outcome {
+        case .replied(.answered(let answer)):
+            response = answer
         case .undeliverable:
             counting.undeliverable.add(1, ordering: .relaxed)
             throw .timeout
-        case .unanswered:
+        case .unanswered, .replied(.lost):
             counting.unanswered.add(1, ordering: .relaxed)
             return try await timedOut(after: timeout)
         case .overflowed:
             counting.overflowed.add(1, ordering: .relaxed)
             return try await timedOut(after: timeout)
-        case .replied(let replied):
-            reply = replied
-        }
-        let response: SMP
-        switch reply {
-        case .answered(let answer):
-            response = answer
-        case .refusedByMKey:
+        case .replied(.refusedByMKey):
             counting.refusedByMKey.add(1, ordering: .relaxed)
-            return try await timedOut(after: timeout)
-        case .lost:
-            counting.unanswered.add(1, ordering: .relaxed)
             return try await timedOut(after: timeout)
         }
         if loss == .response { return try await timedOut(after: timeout) }
