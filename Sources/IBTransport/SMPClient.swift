@@ -64,16 +64,14 @@ public final class SMPClient: Sendable {
     /// when known, so that SMPs reaching one node by different routes share its window; probes of
     /// unknown nodes share one window of their own.
     nonisolated(nonsending) public func send(_ request: SMP, to destination: SMPDestination = .route) async throws(SMPError) -> SMP {
-        let key: DestinationKey
-        switch (destination, request.addressing) {
-        case (.node(let guid), _): key = .node(guid)
-        case (.unknownNode, _): key = .unknownNode
-        case (.route, .directed(let header)): key = .route(Array(header.initialPath[1..<(1 + Int(header.hopCount))]))
-        case (.route, .lidRouted(let lid)): key = .lid(lid.rawValue)
+        let key: DestinationKey = switch (destination, request.addressing) {
+        case (.node(let guid), _): .node(guid)
+        case (.unknownNode, _): .unknownNode
+        case (.route, .directed(let header)): .route(Array(header.initialPath[1..<(1 + Int(header.hopCount))]))
+        case (.route, .lidRouted(let lid)): .lid(lid.rawValue)
         }
-        let destination = key
-        await window.acquire(destination)
-        defer { window.release(destination) }
+        await window.acquire(key)
+        defer { window.release(key) }
 
         var request = request
         if request.mKey == 0 { request.mKey = mKey }
