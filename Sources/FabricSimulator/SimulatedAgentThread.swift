@@ -158,8 +158,8 @@ final class SimulatedAgentThread: @unchecked Sendable {
         // (busy-until - now) / service time of them, rounded up.
         let now = handedOver.at
         let busy = busyUntil[arrival.node]
-        let held = busy > now ? (busy - now + serviceTime - 1) / serviceTime : 0
-        guard held < vl15Depth else { return handedOver.answer.resume(returning: .overflowed) }
+        let queued = busy > now ? (busy - now + serviceTime - 1) / serviceTime : 0
+        guard queued < vl15Depth else { return handedOver.answer.resume(returning: .overflowed) }
         let done = max(now, busy) + serviceTime
         busyUntil[arrival.node] = done
         hold(Served(request: handedOver.request, arrival: arrival, answer: handedOver.answer), until: done)

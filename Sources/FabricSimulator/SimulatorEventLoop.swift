@@ -2,10 +2,10 @@ import DequeModule
 import Foundation
 
 /// One thread that runs the tasks preferring it, like an event loop: the SM's side of an in-process
-/// fabric with a service time (the agents have a thread of their own, `SimulatedAgentThread`). An SM and its in-process fabric exchange hundreds of thousands of SMPs a second, each a
-/// suspension and a resumption; on one thread those are a queue operation, where on the shared pool
-/// every one of them is a cross-thread wake-up (futexes and context switches) that costs more than
-/// the SMP itself.
+/// fabric with a service time (the agents have a thread of their own, `SimulatedAgentThread`). An SM
+/// and its in-process fabric exchange hundreds of thousands of SMPs a second, each a suspension and a
+/// resumption; on one thread those are a queue operation, where on the shared pool every one of them
+/// is a cross-thread wake-up (futexes and context switches) that costs more than the SMP itself.
 ///
 /// Run work on it with `withTaskExecutorPreference(loop) { ... }`; child tasks inherit the preference.
 /// CPU-heavy work that need not wait for the fabric (route verification) belongs elsewhere.

@@ -52,8 +52,8 @@ struct FabricSession {
             simulator: simulator, recorder: recorder)
     }
 
-    /// Runs `body` where SMPs are cheapest: on the simulator's event loop when it has one (one thread
-    /// for the SM and the simulated fabric), else on the shared pool.
+    /// Runs `body` where SMPs are cheapest: on the simulator's first SM event loop when it has them
+    /// (the SMP work is dealt out to both through the client's `runnerExecutors`), else on the shared pool.
     func onFabricThread<T, Failure: Error>(_ body: () async throws(Failure) -> T) async throws(Failure) -> T {
         try await withTaskExecutorPreference(simulator?.eventLoop, operation: body)
     }
