@@ -61,6 +61,7 @@ public final class UMadTransport: MADTransport {
     private let running = Atomic<Bool>(true)
     private let receiverDone = Mutex<CheckedContinuation<Void, Never>?>(nil)
     private let receiverFinished = Atomic<Bool>(false)
+    private let closedCompletely = Atomic<Bool>(false)
     /// Responses that matched no waiting request (late, duplicate or foreign); dropped.
     private let unmatched = Atomic<Int>(0)
     /// Responses that matched a request's transaction ID but not the rest of it; dropped.
@@ -185,7 +186,13 @@ public final class UMadTransport: MADTransport {
     }
 
     public func close() async {
-        guard running.exchange(false, ordering: .acquiringAndReleasing) else { return }
+        guard running.exchange(false, ordering: .acquiringAndReleasing) else {
+            // Someone else is closing (a signal handler, say): return only once the port is really closed,
+            // so that a process exiting after this call has cleared IsSM.
+            while !closedCompletely.load(ordering: .acquiring) { try? await Task.sleep(for: .milliseconds(2)) }
+            return
+        }
+        defer { closedCompletely.store(true, ordering: .releasing) }
         if !receiverFinished.load(ordering: .acquiring) {
             await withCheckedContinuation { continuation in
                 let finished = receiverDone.withLock { slot -> Bool in
