@@ -21,6 +21,8 @@ struct DaemonLoop {
     var handoverDeadline: ContinuousClock.Instant?
     var heavyRequested = false
     var traps = TrapBatch()
+    /// A higher SM that was still DISCOVERING, and when to look at it again.
+    var awaitingStandby: (guid: GUID, due: ContinuousClock.Instant)?
 
     init(daemon: SubnetManagerDaemon) {
         self.daemon = daemon
@@ -44,6 +46,7 @@ struct DaemonLoop {
                 traps.add(notice, source: source, now: .now, coalescing: options.trapCoalescing,
                           flapLimit: options.flapLimit, flapWindow: options.flapWindow, holdDown: options.holdDown)
             case .control(let control, let from):
+                if control == .acknowledge { handoverDeadline = nil }
                 handle(.control(control, from: from))
             case .heavySweepRequested:
                 heavyRequested = true
@@ -96,10 +99,24 @@ struct DaemonLoop {
         let now = ContinuousClock.now
         switch machine.state {
         case .master:
+            if handoverDeadline != nil, let target = machine.master, let due = nextPoll, now >= due {
+                // OpenSM takes a handover without sending ACKNOWLEDGE: its SMInfo saying MASTER is the answer.
+                nextPoll = now + options.pollInterval
+                if let contact = contacts[target.guid], let info = try? await daemon.pollClient.get(SMInfo.self, route: contact.route),
+                   info.state == .master {
+                    handoverDeadline = nil
+                    logger.notice("\(target) is MASTER now: the handover is complete")
+                    handle(.control(.acknowledge, from: RemoteSM(info, lid: contact.remote.lid)))
+                    return
+                }
+            }
             if let deadline = handoverDeadline, now >= deadline {
                 handoverDeadline = nil
                 if let master = machine.master { daemon.publish { $0.problems.append(.handoverNotAcknowledged(master.guid)) } }
                 handle(.handoverTimedOut)
+            }
+            if let (_, due) = awaitingStandby, now >= due {
+                await recheckHigherSM()
             }
             if heavyRequested {
                 heavyRequested = false
@@ -200,11 +217,29 @@ struct DaemonLoop {
 
     mutating func considerOthers(_ others: [RemoteSM]) {
         if others.contains(where: { $0.state == .master }) { handle(.discovered(others)) }
-        if machine.state == .master,
-           let higher = others.filter({ $0.state != .master && $0.state != .notActive && machine.outranksUs($0) })
-               .max(by: { smOutranks(priority: $1.priority, guid: $1.guid, over: $0.priority, $0.guid) }) {
-            handle(.foundHigherSM(higher))
+        guard machine.state == .master else { return }
+        let higher = others.filter { machine.outranksUs($0) }
+        // The subnet goes only to a STANDBY SM (IBA 14.4.1.2): one still DISCOVERING would find us MASTER,
+        // go STANDBY and drop the handover. It is looked at again every polling interval until it is STANDBY.
+        if let best = higher.filter({ $0.state == .standby }).max(by: { smOutranks(priority: $1.priority, guid: $1.guid, over: $0.priority, $0.guid) }) {
+            awaitingStandby = nil
+            handle(.foundHigherSM(best))
+        } else if let discovering = higher.first(where: { $0.state == .discovering }) {
+            awaitingStandby = (discovering.guid, .now + options.pollInterval)
         }
+    }
+
+    /// A higher SM seen DISCOVERING: its SMInfo again, to hand over once it is STANDBY.
+    mutating func recheckHigherSM() async {
+        guard let (guid, _) = awaitingStandby, let contact = contacts[guid] else {
+            awaitingStandby = nil
+            return
+        }
+        awaitingStandby = nil
+        guard let info = try? await daemon.pollClient.get(SMInfo.self, route: contact.route) else { return }
+        let remote = RemoteSM(info, lid: contact.remote.lid)
+        contacts[guid]?.remote = remote
+        considerOthers([remote])
     }
 
     mutating func scheduleLightSweep(healthy: Bool) {
@@ -273,7 +308,10 @@ struct DaemonLoop {
         do throws(SMPError) {
             _ = try await client.set(own.attribute, modifier: control.rawValue, route: contact.route)
             logger.notice("sent \(control) to \(remote)")
-            if control == .handover { handoverDeadline = .now + options.handoverTimeout }
+            if control == .handover {
+                handoverDeadline = .now + options.handoverTimeout
+                nextPoll = .now + options.pollInterval
+            }
         } catch {
             logger.warning("\(control) to \(remote) failed: \(error)")
             if control == .handover { handle(.handoverTimedOut) }

@@ -47,18 +47,25 @@ extension DaemonLoop {
     mutating func handleTraps() async {
         let batch = traps.take()
         for lid in batch.smPorts {
-            if let info = try? await client.send(.get(SMInfo.attributeID, lid: lid), to: .route).decode(SMInfo.self),
-               info.guid != machine.guid, info.smKey == options.smKey || info.smKey == 0 {
-                logger.notice("Trap 144: an SM runs at LID \(lid): \(RemoteSM(info, lid: lid))")
-                if let subnet, let found = Optional(await SMContact.find(in: subnet.discovery.fabric, routes: subnet.discovery.routes,
-                                                                          client: client, smKey: options.smKey)) {
-                    remember(found.contacts)
-                }
-                considerOthers([RemoteSM(info, lid: lid)])
-            }
+            guard let contact = await contact(at: lid) else { continue }
+            logger.notice("Trap 144: an SM runs at LID \(lid): \(contact.remote)")
+            contacts[contact.remote.guid] = contact
+            considerOthers([contact.remote])
         }
         guard machine.state == .master, !batch.issuers.isEmpty else { return }
         logger.notice("Trap 128 from \(batch.issuers.count) switch(es): re-routing")
         await reroute(after: batch.issuers)
+    }
+
+    /// The SM at `lid`, if one answers there with our SM_Key (or none): reached by the directed route to
+    /// the port that holds the LID, which works whatever the forwarding tables hold.
+    mutating func contact(at lid: LID) async -> SMContact? {
+        guard let subnet, let port = subnet.lids.owner(of: lid) else { return nil }
+        let fabric = subnet.discovery.fabric
+        let route = fabric.route(toPort: port, nodeRoutes: subnet.discovery.routes)
+        guard let info = try? await client.get(SMInfo.self, route: route, node: fabric[port.node].guid),
+              info.guid != machine.guid, info.smKey == options.smKey || info.smKey == 0
+        else { return nil }
+        return SMContact(remote: RemoteSM(info, lid: lid), route: route, name: fabric.describe(port))
     }
 }
