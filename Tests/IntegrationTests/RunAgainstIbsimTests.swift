@@ -60,6 +60,27 @@ import Testing
         #expect(try !capability().contains("IsSM"), "IsSM is cleared after exit")
     }
 
+    @Test func lightSweepsOfAnUnchangedSubnetSendNoSet() throws {
+        let ibsim = try IbsimFabric(topology: try Self.fabric())
+        defer { ibsim.stop() }
+        let first = try Self.startSwiftSM(ibsim, at: "host-0", name: "first", [])
+        #expect(ibsim.waitFor("first.log") { $0.contains("subnet up") })
+        #expect(Self.terminate(first).status == 0)
+
+        // A second run on the configured subnet, recorded: a heavy pass (reconciliation) and light sweeps
+        // every second. Not one Set may go out.
+        let capture = ibsim.directory.path + "/run.pcap"
+        let second = try Self.startSwiftSM(ibsim, at: "host-0", name: "second", ["--sweep-interval", "1", "--record", capture, "-v"])
+        #expect(ibsim.waitFor("second.log", timeout: 20) { $0.components(separatedBy: "light pass").count >= 5 }, "\(ibsim.read("second.log"))")
+        #expect(Self.terminate(second).status == 0, "\(ibsim.read("second.log"))")
+        let frames = try runCommand("/usr/bin/tshark", ["-r", capture])
+        #expect(frames.status == 0, "\(frames.stderr)")
+        let lines = frames.stdout.split(separator: "\n")
+        #expect(!lines.contains { $0.contains("SubnSet(") }, "Sets were sent: \(lines.filter { $0.contains("SubnSet(") }.prefix(5))")
+        // Four light sweeps read the 6 switches' SwitchInfo (plus the heavy pass's reads).
+        #expect(lines.filter { $0.contains("SubnGet(SwitchInfo)") }.count >= 4 * 6)
+    }
+
     @Test func aLowerPriorityOpensmGoesStandby() throws {
         let ibsim = try IbsimFabric(topology: try Self.fabric())
         defer { ibsim.stop() }
@@ -126,5 +147,55 @@ import Testing
         #expect(after.isConfigured, "\(after.problems)")
         #expect(after.lidByPortGUID == before.lidByPortGUID)
         #expect(try Self.sminfo(ibsim, from: "host-3").contains("priority 2 state 3"))
+    }
+}
+
+/// Link failures under a running SwiftSM: traps, re-routing, and links coming back.
+@Suite(.serialized) struct LinkFailureAgainstIbsimTests {
+    /// Waits until the diag tools judge the fabric configured with `links` links, and returns the verdict
+    /// and the seconds it took.
+    static func settle(_ ibsim: IbsimFabric, links: Int, within timeout: Double = 20) throws -> (FabricVerdict, Double) {
+        let started = Date()
+        var verdict = try FabricVerdict.judge(ibsim, from: "host-3")
+        while !(verdict.isConfigured && verdict.fabric.links.count == links), Date().timeIntervalSince(started) < timeout {
+            usleep(100_000)
+            verdict = try FabricVerdict.judge(ibsim, from: "host-3")
+        }
+        return (verdict, Date().timeIntervalSince(started))
+    }
+
+    @Test func aLinkThatFailsIsRoutedAroundAndComesBackWithItsLIDs() throws {
+        let ibsim = try IbsimFabric(topology: try RunAgainstIbsimTests.fabric())
+        defer { ibsim.stop() }
+        // Light sweeps far apart: only the traps can explain a quick repair.
+        let sm = try RunAgainstIbsimTests.startSwiftSM(ibsim, at: "host-0", name: "swiftsm", ["--sweep-interval", "600"])
+        defer { ibsim.end(sm) }
+        #expect(ibsim.waitFor("swiftsm.log") { $0.contains("subnet up") })
+        let (initial, _) = try Self.settle(ibsim, links: 16)
+        #expect(initial.isConfigured, "\(initial.problems)")
+
+        // An inter-switch link fails.
+        ibsim.console(#"Unlink "leaf-2"[3]"#)
+        #expect(ibsim.waitFor("swiftsm.log", timeout: 10) { $0.contains("Trap 128") }, "\(ibsim.read("swiftsm.log"))")
+        let (rerouted, seconds) = try Self.settle(ibsim, links: 15)
+        #expect(rerouted.isConfigured, "\(rerouted.problems)")
+        #expect(rerouted.verification.isValid)
+        print("inter-switch link down: judged configured on 15 links \(seconds) s after the Unlink")
+
+        // It comes back: the re-linked ports are ACTIVE again, and every port keeps its LID.
+        ibsim.console(#"ReLink "leaf-2"[3]"#)
+        let (relinked, _) = try Self.settle(ibsim, links: 16)
+        #expect(relinked.isConfigured, "\(relinked.problems)")
+        #expect(relinked.lidByPortGUID == initial.lidByPortGUID)
+
+        // A host's link fails and comes back with its LID.
+        ibsim.console(#"Unlink "leaf-3"[1]"#)
+        let (withoutHost, _) = try Self.settle(ibsim, links: 15)
+        #expect(withoutHost.isConfigured, "\(withoutHost.problems)")
+        ibsim.console(#"ReLink "leaf-3"[1]"#)
+        let (withHost, _) = try Self.settle(ibsim, links: 16)
+        #expect(withHost.isConfigured, "\(withHost.problems)")
+        #expect(withHost.lidByPortGUID == initial.lidByPortGUID)
+        #expect(ibsim.read("swiftsm.log").components(separatedBy: "Trap 128").count >= 5, "\(ibsim.read("swiftsm.log"))")
     }
 }
