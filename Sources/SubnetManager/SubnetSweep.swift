@@ -94,13 +94,17 @@ public struct SubnetSweep: Sendable {
     /// programming shows up as failed SMPs or ports that could not go ACTIVE), it re-plans from a fresh
     /// discovery, up to `maxPasses` times. Reconciliation makes each further pass cheap: it sends only
     /// what the change requires, and the tables it leaves route nothing into a dead link.
-    public func runOnce(maxPasses: Int = 3) async throws(SweepError) -> SweepReport {
+    ///
+    /// `knownTables` (by switch GUID) are tables this SM wrote and believes the switches still hold: a running
+    /// SM's heavy pass compares against them instead of reading every block back.
+    public func runOnce(maxPasses: Int = 3, knownTables: [GUID: [UInt8]] = [:]) async throws(SweepError) -> SweepReport {
         var previous: SweepReport?
         var conflict: String?
         for passNumber in 1...max(1, maxPasses) {
             var report: SweepReport
             do {
-                report = try await pass()
+                // Known tables hold only until this sweep writes: a re-planning pass reads what the switches hold.
+                report = try await pass(knownTables: passNumber == 1 ? knownTables : [:])
             } catch .conflictingIdentities(let why) {
                 // A cable moved mid-discovery clears up on a fresh look; a true duplicate GUID does not.
                 logger.info("conflicting identities (\(why)); discovering again")
@@ -125,7 +129,7 @@ public struct SubnetSweep: Sendable {
         throw .conflictingIdentities((conflict ?? "conflicting identities") + " (on each of \(maxPasses) discoveries); nothing was set")
     }
 
-    private func pass() async throws(SweepError) -> SweepReport {
+    private func pass(knownTables: [GUID: [UInt8]]) async throws(SweepError) -> SweepReport {
         var phases: [(name: String, duration: Duration)] = []
         let clock = ContinuousClock()
         var started = clock.now
@@ -177,7 +181,9 @@ public struct SubnetSweep: Sendable {
 
         let plan = Self.plan(fabric: fabric, lids: lids, tables: tables, origin: origin, options: options)
         let programmer = FabricProgrammer(client: client, logger: logger)
-        let configured = await programmer.configure(plan, to: fabric, routes: discovery.routes)
+        var known: [Int: [UInt8]] = [:]
+        for (guid, table) in knownTables { if let node = fabric.index(of: guid) { known[node] = table } }
+        let configured = await programmer.configure(plan, to: fabric, routes: discovery.routes, knownTables: known)
         endPhase("program")
 
         // The tables are final now: verify them (CPU) while the ports go ACTIVE (the fabric's time).

@@ -181,6 +181,10 @@ import Testing
         #expect(rerouted.isConfigured, "\(rerouted.problems)")
         #expect(rerouted.verification.isValid)
         print("inter-switch link down: judged configured on 15 links \(seconds) s after the Unlink")
+        // Repaired by the trap's re-route (the ports around it read, only changed blocks written), not a heavy pass.
+        let reroutes = ibsim.read("swiftsm.log").split(separator: "\n").filter { $0.contains("re-routed:") }
+        #expect(reroutes.count >= 1, "\(ibsim.read("swiftsm.log"))")
+        print(reroutes.joined(separator: "\n"))
 
         // It comes back: the re-linked ports are ACTIVE again, and every port keeps its LID.
         ibsim.console(#"ReLink "leaf-2"[3]"#)

@@ -59,6 +59,8 @@ struct DaemonLoop {
     mutating func handle(_ event: SMStateMachine.Event) {
         let before = machine.state
         actions += machine.handle(event)
+        // What we wrote as master is no longer ours to trust once another SM may write.
+        if before == .master && machine.state != .master { subnet = nil }
         if machine.state != before {
             logger.notice("\(before) -> \(machine.state)")
         }
@@ -167,7 +169,7 @@ struct DaemonLoop {
         if takeover { logger.notice("taking over: keeping every LID the ports hold, sending only what differs") }
         let report: SweepReport
         do throws(SweepError) {
-            report = try await SubnetSweep(client: client, options: options.sweep, logger: logger).runOnce()
+            report = try await SubnetSweep(client: client, options: options.sweep, logger: logger).runOnce(knownTables: knownTables)
         } catch .otherMaster(let why) {
             logger.notice("\(why)")
             await discoverWhileMaster()
@@ -179,7 +181,7 @@ struct DaemonLoop {
             nextLightSweep = .now + (options.sweepInterval ?? options.pollInterval)
             return
         }
-        subnet = report
+        subnet = report.holdingWhatWasApplied()
         await clearPortStateChange(report)
         let sets = report.apply.setCount
         let lid = report.discovery.fabric.origin.flatMap { report.lids.lid(of: $0) }
@@ -199,6 +201,16 @@ struct DaemonLoop {
         remember(found.contacts)
         considerOthers(found.contacts.map(\.remote))
         scheduleLightSweep(healthy: report.isHealthy)
+    }
+
+    /// The tables this SM wrote in its last pass, by switch GUID. After a takeover there are none: another
+    /// SM may have written anything, so the first pass compares against what the switches hold.
+    var knownTables: [GUID: [UInt8]] {
+        guard let subnet else { return [:] }
+        let fabric = subnet.discovery.fabric
+        var known: [GUID: [UInt8]] = [:]
+        for (node, table) in subnet.apply.tables { known[fabric[node].guid] = table }
+        return known
     }
 
     /// Another master outranks us: learn the SMs again and let the state machine step down.
