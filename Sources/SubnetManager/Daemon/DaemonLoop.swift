@@ -142,7 +142,7 @@ struct DaemonLoop {
 
     /// DISCOVERING: learn the fabric and who else is an SM.
     mutating func discover() async {
-        let started = ContinuousClock.now
+        let started = PassStart(client)
         let discovery = await FabricDiscoverer(client: client, logger: logger).discover()
         if let origin = discovery.fabric.origin, let guid = discovery.fabric[origin]?.guid, guid != machine.guid {
             // Our port's GUID comes from discovery when the transport could not tell it.
@@ -165,7 +165,7 @@ struct DaemonLoop {
 
     /// MASTER: a full configuration pass, then the other SMs' SMInfo (a higher one gets the subnet).
     mutating func heavySweep(takeover: Bool) async {
-        let started = ContinuousClock.now
+        let started = PassStart(client)
         if takeover { logger.notice("taking over: keeping every LID the ports hold, sending only what differs") }
         let report: SweepReport
         do throws(SweepError) {
@@ -274,15 +274,16 @@ struct DaemonLoop {
         }
     }
 
-    /// Records the end of a pass in the published status.
-    func finished(_ kind: SweepKind, started: ContinuousClock.Instant, sets: Int, healthy: Bool) {
-        let duration = ContinuousClock.now - started
+    /// Records the end of a pass in the published status, and logs its time and SMPs.
+    func finished(_ kind: SweepKind, started: PassStart, sets: Int, healthy: Bool) {
+        let duration = ContinuousClock.now - started.instant
+        let smps = client.statistics.totalSent - started.smps
         daemon.publish { status in
             status.sweeps[kind, default: 0] += 1
             status.lastSweep = (kind, duration, healthy)
             status.lastSets[kind] = sets
         }
-        logger.info("\(kind.rawValue) pass: \(duration), \(sets) Set(s)")
+        logger.info("\(kind.rawValue) pass: \(duration), \(smps) SMP(s), \(sets) Set(s)")
     }
 
     mutating func remember(_ found: [SMContact]) {
@@ -329,4 +330,11 @@ struct DaemonLoop {
             if control == .handover { handle(.handoverTimedOut) }
         }
     }
+}
+
+/// When a pass began, and how many SMPs had been sent by then.
+struct PassStart {
+    let instant = ContinuousClock.now
+    let smps: Int
+    init(_ client: SMPClient) { smps = client.statistics.totalSent }
 }

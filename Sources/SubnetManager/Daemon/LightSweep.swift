@@ -11,7 +11,7 @@ extension DaemonLoop {
             await heavySweep(takeover: false)
             return
         }
-        let started = ContinuousClock.now
+        let started = PassStart(client)
         let fabric = subnet.discovery.fabric
         let routes = subnet.discovery.routes
         let client = self.client

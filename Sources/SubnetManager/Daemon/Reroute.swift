@@ -30,7 +30,7 @@ extension DaemonLoop {
             await heavySweep(takeover: false)
             return
         }
-        let started = ContinuousClock.now
+        let started = PassStart(client)
         var fabric = previous.discovery.fabric
         let switches = Set(issuers.compactMap { lid -> Int? in
             guard let owner = previous.lids.owner(of: lid), fabric[owner.node].type == .switch else { return nil }
@@ -83,7 +83,7 @@ extension DaemonLoop {
         subnet = report.holdingWhatWasApplied()
         let healthy = report.problems.isEmpty
         finished(.reroute, started: started, sets: apply.setCount, healthy: healthy)
-        logger.notice("re-routed: \(changes.lost.count) link end(s) lost, \(changes.found.count) back; \(apply.blockSets) LFT block(s), \(apply.portInfoSets) PortInfo Set(s) in \(ContinuousClock.now - started)")
+        logger.notice("re-routed: \(changes.lost.count) link end(s) lost, \(changes.found.count) back; \(apply.blockSets) LFT block(s), \(apply.portInfoSets) PortInfo Set(s) in \(ContinuousClock.now - started.instant)")
         daemon.publish { status in
             status.activePorts = report.activePorts
             status.problems = healthy ? [] : [.subnetNotHealthy(report.problems)]
