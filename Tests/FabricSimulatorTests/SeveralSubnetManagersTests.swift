@@ -196,6 +196,116 @@ final class SMInfoResponder: Sendable {
         #expect(try await fromMaster.get(NodeInfo.self, route: try DirectedRoute([3])).nodeType == .switch)
         await master.close()
     }
+
+    @Test func anAnswerWhoseWayBackDiedIsLostAndTheRequesterTimesOut() async throws {
+        let builder = twoSwitchesTwoHosts()
+        let fabric = try SimulatedFabric(builder.fabric)
+        let master = SimulatorTransport(fabric: fabric, role: .subnetManager)
+        let standby = SimulatorTransport(fabric: fabric, attachment: PortAddress(node: builder.index("h2"), port: 1), role: .subnetManager)
+        let asking = Task { try await master.exchange(.get(.smInfo, route: try DirectedRoute([3, 2])), timeout: .milliseconds(200)) }
+        var arrived = standby.unsolicited.makeAsyncIterator()
+        let request = try #require(await arrived.next())
+        // The inter-switch link dies before the standby answers.
+        fabric.setLink(PortAddress(node: builder.index("sw1"), port: 3), up: false)
+        var answer = try request.smp()
+        answer.method = .getResponse
+        if case .directed(var header) = answer.addressing { header.isReturning = true; answer.addressing = .directed(header) }
+        try await standby.post(answer.encoded(), to: request.source)
+        await #expect(throws: TransportError.timeout) { _ = try await asking.value }
+        #expect(fabric.inboundCounters.answersDropped == 1 && fabric.inboundCounters.answersDelivered == 0)
+    }
+
+    @Test func closingARequesterFailsItsWaitingExchange() async throws {
+        let builder = twoSwitchesTwoHosts()
+        let fabric = try SimulatedFabric(builder.fabric)
+        let master = SimulatorTransport(fabric: fabric)
+        let silent = SimulatorTransport(fabric: fabric, attachment: PortAddress(node: builder.index("h1"), port: 1), role: .subnetManager)
+        let asking = Task { try await master.exchange(.get(.smInfo, route: try DirectedRoute([1])), timeout: .seconds(10)) }
+        var arrived = silent.unsolicited.makeAsyncIterator()
+        _ = try #require(await arrived.next())
+        await master.close()
+        await #expect(throws: TransportError.closed) { _ = try await asking.value }
+        await #expect(throws: TransportError.closed) { _ = try await master.exchange(.get(.nodeInfo, route: .local), timeout: .seconds(1)) }
+    }
+
+    @Test func saRequestsReachAnSATransportAndItsAnswerComesBack() async throws {
+        let builder = twoSwitchesTwoHosts()
+        let fabric = try SimulatedFabric(builder.fabric)
+        let sm = SimulatorTransport(fabric: fabric, role: [.subnetManager, .subnetAdministration])
+        try await configure(fabric, from: sm)
+        let smLID = try #require(fabric.portInfo(fabric.attachment)?.lid)
+        let h2 = PortAddress(node: builder.index("h2"), port: 1)
+        let h2LID = try #require(fabric.portInfo(h2)?.lid)
+        let host = SimulatorTransport(fabric: fabric, attachment: h2)
+        // A minimal SA Get (class 0x03, version 2), answered with the request turned into a GetResp.
+        var query = [UInt8](repeating: 0, count: 256)
+        query[0] = 1; query[1] = 0x03; query[2] = 2; query[3] = 0x01
+        query[12] = 0x12; query[13] = 0x34; query[14] = 0x56; query[15] = 0x78
+        query[16] = 0x00; query[17] = 0x11 // NodeRecord
+        let server = Task { () -> MADAddress? in
+            for await mad in sm.unsolicited where mad.header.managementClass == 0x03 {
+                var answer = mad.bytes
+                answer[3] = 0x81
+                try? await sm.post(answer, to: mad.source)
+                return mad.source
+            }
+            return nil
+        }
+        let answer = try await host.exchangeMAD(query, to: .generalServices(smLID), timeout: .milliseconds(500))
+        #expect(answer.header.method == 0x81 && answer.header.transactionID == 0x1234_5678 && answer.source.lid == smLID)
+        let source = await server.value
+        #expect(source?.lid == h2LID && source?.queuePair == 1)
+        // Nobody serves SA at the host: bounced at once.
+        await #expect(throws: TransportError.timeout) { _ = try await sm.exchangeMAD(query, to: .generalServices(h2LID), timeout: .seconds(5)) }
+        #expect(sm.counters.bounced == 1)
+    }
+
+    /// The simulator side of a failover with the real-switch model: the master configures the fabric and
+    /// answers the standby's polls; it dies (its port closes), the standby's next poll bounces at once; the
+    /// standby sweeps, every port now names it as MasterSMLID, and the next trap reaches it.
+    @Test func failoverOnTheRealSwitchModel() async throws {
+        let model = try generateFabric(.fatTree2, options: GeneratorOptions(radix: 4))
+        let fabric = try SimulatedFabric(model)
+        let hostPort = { (name: String) throws -> PortAddress in
+            PortAddress(node: try #require(model.nodes.firstIndex { $0.description == name }), port: 1)
+        }
+        let timing = SimulatorOptions(serviceTime: .microseconds(255), vl15Depth: 4)
+        let master = SimulatorTransport(fabric: fabric, options: timing, attachment: try hostPort("host-0"), role: .subnetManager)
+        let standby = SimulatorTransport(fabric: fabric, options: timing, attachment: try hostPort("host-3"), role: .subnetManager)
+        let masterAgent = SMInfoResponder(master, info: Self.smInfo(guid: 0x11, priority: 5, state: .master))
+        defer { masterAgent.task.cancel() }
+        let standbyAgent = SMInfoResponder(standby, info: Self.smInfo(guid: 0x22, priority: 3, state: .standby))
+        let fromMaster = SMPClient(transport: master, options: SMPClientOptions(maxOutstanding: 64, timeout: .milliseconds(100)))
+        // The master meets the standby while sweeping (it advertises IsSM) and outranks it.
+        let first = try await SubnetSweep(client: fromMaster, options: SweepOptions(priority: 5)).runOnce()
+        #expect(first.isHealthy)
+        #expect(standbyAgent.requests.contains { $0.method == .get })
+        standbyAgent.task.cancel()
+        let masterLID = try #require(fabric.portInfo(master.attachment)?.lid)
+        let fromStandby = SMPClient(transport: standby, options: SMPClientOptions(maxOutstanding: 64, timeout: .milliseconds(100), retries: 0))
+        #expect(try await fromStandby.send(.get(.smInfo, lid: masterLID)).decode(SMInfo.self).state == .master)
+
+        await master.close()
+        let clock = ContinuousClock()
+        let started = clock.now
+        await #expect(throws: SMPError.self) { _ = try await fromStandby.send(.get(.smInfo, lid: masterLID)) }
+        #expect(clock.now - started < .milliseconds(100))
+
+        let second = try await SubnetSweep(client: SMPClient(transport: standby, options: SMPClientOptions(maxOutstanding: 64)),
+                                           options: SweepOptions(priority: 3)).runOnce()
+        #expect(second.isHealthy)
+        let standbyLID = try #require(fabric.portInfo(standby.attachment)?.lid)
+        for index in model.nodes.indices {
+            let port = PortAddress(node: index, port: model[index].type == .switch ? .management : 1)
+            #expect(fabric.portInfo(port)?.masterSMLID == standbyLID)
+        }
+        let leaf = try #require(model.nodes.firstIndex { $0.type == .switch })
+        let linked = try #require(model[leaf].knownPorts.first { $0.remote != nil && $0.number != 0 })
+        let before = fabric.inboundCounters.trapsDelivered
+        fabric.setLink(PortAddress(node: leaf, port: linked.number), up: false)
+        #expect(fabric.inboundCounters.trapsDelivered > before)
+        await standby.close()
+    }
 }
 
 /// Configures `fabric` with one sweep from `transport`'s port (LIDs, tables, ACTIVE links, MasterSMLID).

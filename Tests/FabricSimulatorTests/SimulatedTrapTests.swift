@@ -148,4 +148,18 @@ import Testing
         #expect(fabric.inboundCounters.trapRepresses == 1)
         await sm.close()
     }
+
+    @Test func aTrapCrossesSeveralSwitchesToAnSMOnAHost() async throws {
+        let builder = twoSwitchesTwoHosts()
+        let fabric = try SimulatedFabric(builder.fabric)
+        let h1 = PortAddress(node: builder.index("h1"), port: 1)
+        let sm = SimulatorTransport(fabric: fabric, attachment: h1, role: .subnetManager)
+        try await configure(fabric, from: sm)
+        #expect(fabric.portInfo(PortAddress(node: builder.index("sw2"), port: .management))?.masterSMLID == fabric.portInfo(h1)?.lid)
+        // sw2 -> sw1 -> h1 through the tables the sweep wrote.
+        fabric.setLink(PortAddress(node: builder.index("sw2"), port: 2), up: false)
+        let received = await everythingReceived(by: sm)
+        #expect(received.count == 1)
+        try expectTrap128(try #require(received.first), from: try lid(fabric, builder, "sw2"))
+    }
 }
