@@ -88,13 +88,15 @@ public final class SimulatedFabric: Sendable {
     /// The node index of a GUID.
     public func node(_ guid: GUID) -> Int? { state.withLock { $0.indexByGUID[guid] } }
 
-    /// Throws unless `port` is a port an SM can attach at: a CA port, or port 0 of a switch.
+    /// Throws unless `port` is a port an SM can attach at: a CA port, or port 0 of a switch (or the port
+    /// the fabric was built with, which a capture may name otherwise).
     public func validateAttachment(_ port: PortAddress) throws(SimulatorError) {
-        let exists = state.withLock { state in
+        guard port != attachment else { return }
+        let usable = state.withLock { state in
             port.node >= 0 && port.node < state.nodes.count && state.nodes[port.node].port(port.port.index) != nil
                 && (state.nodes[port.node].type != .switch || port.port.index == 0)
         }
-        guard exists else { throw .badAttachment("port \(port.port) of node \(port.node) is not a CA port or a switch's port 0") }
+        guard usable else { throw .badAttachment("port \(port.port) of node \(port.node) is not a CA port or a switch's port 0") }
     }
 
     /// Makes a node stop answering (or answer again).

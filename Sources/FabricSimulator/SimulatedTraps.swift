@@ -8,9 +8,10 @@ import IBWire
 /// route fails, or that reaches a port where no SM listens, is lost. A port with no LID or no
 /// MasterSMLID sends none.
 
-/// A trap put on the wire: its MAD and the SM port its route reached (nil: lost on the way).
+/// A trap an agent sends: its MAD (nil when the port has no LID or MasterSMLID to send it with) and the
+/// SM port its route reached (nil: lost on the way).
 struct OutgoingTrap {
-    var mad: [UInt8]
+    var mad: [UInt8]?
     var source: LID
     var reached: PortAddress?
 }
@@ -56,7 +57,7 @@ extension SimulatedFabric.State {
         guard let info = nodes[port.node].port(port.port.index)?.info else { return nil }
         let smLID = info.masterSMLID
         guard info.lid != .unassigned, smLID != .unassigned else {
-            return OutgoingTrap(mad: [], source: info.lid, reached: nil)
+            return OutgoingTrap(mad: nil, source: info.lid, reached: nil)
         }
         let mad = SMP(method: .trap, attribute: .notice, transactionID: 0, addressing: .lidRouted(smLID),
                       payload: SMPBytes(notice.bytes)).encoded()
@@ -73,7 +74,7 @@ extension SimulatedFabric {
         var deliveries: [(InboundStream.Continuation, InboundMAD)] = []
         inbound.withLock { inbound in
             for trap in traps {
-                guard !trap.mad.isEmpty else {
+                guard let bytes = trap.mad else {
                     inbound.counters.trapsUnaddressed += 1
                     continue
                 }
@@ -84,7 +85,7 @@ extension SimulatedFabric {
                     continue
                 }
                 guard let port = trap.reached, let listener = inbound.listeners[port], listener.serves(ManagementClass.lidRoutedSMP.rawValue),
-                      let mad = try? InboundMAD(bytes: trap.mad, source: .subnetManagement(trap.source))
+                      let mad = try? InboundMAD(bytes: bytes, source: .subnetManagement(trap.source))
                 else {
                     inbound.counters.trapsLost += 1
                     continue
