@@ -9,7 +9,7 @@ import Testing
 
 /// An SM's SMInfo agent in a test: answers every SMInfo Get or Set that arrives with `info`, and
 /// records the requests (method, modifier, source) it saw.
-final class SMInfoResponder: Sendable {
+final class SMInfoAgent: Sendable {
     typealias Seen = (method: MADMethod, modifier: UInt32, source: MADAddress, smp: SMP)
     final class Log: Sendable { let entries = Mutex<[Seen]>([]) }
     let log = Log()
@@ -56,8 +56,8 @@ final class SMInfoResponder: Sendable {
         let master = SimulatorTransport(fabric: fabric, role: .subnetManager)
         let standby = SimulatorTransport(fabric: fabric, attachment: h2, role: .subnetManager)
         #expect(master.attachment == fabric.attachment && standby.attachment == h2)
-        let standbyAgent = SMInfoResponder(standby, info: Self.smInfo(guid: 0x22, priority: 3, state: .standby))
-        let masterAgent = SMInfoResponder(master, info: Self.smInfo(guid: 0x11, priority: 5, state: .master))
+        let standbyAgent = SMInfoAgent(standby, info: Self.smInfo(guid: 0x22, priority: 3, state: .standby))
+        let masterAgent = SMInfoAgent(master, info: Self.smInfo(guid: 0x11, priority: 5, state: .master))
         defer { standbyAgent.task.cancel(); masterAgent.task.cancel() }
 
         // The master polls the standby: sw1 port 3, sw2 port 2.
@@ -90,8 +90,8 @@ final class SMInfoResponder: Sendable {
         try await configure(fabric, from: master)
         let h2 = PortAddress(node: builder.index("h2"), port: 1)
         let standby = SimulatorTransport(fabric: fabric, attachment: h2, role: .subnetManager)
-        let standbyAgent = SMInfoResponder(standby, info: Self.smInfo(guid: 0x22, priority: 3, state: .standby))
-        let masterAgent = SMInfoResponder(master, info: Self.smInfo(guid: 0x11, priority: 5, state: .master))
+        let standbyAgent = SMInfoAgent(standby, info: Self.smInfo(guid: 0x22, priority: 3, state: .standby))
+        let masterAgent = SMInfoAgent(master, info: Self.smInfo(guid: 0x11, priority: 5, state: .master))
         defer { standbyAgent.task.cancel(); masterAgent.task.cancel() }
         let masterLID = try #require(fabric.portInfo(fabric.attachment)?.lid)
         let standbyLID = try #require(fabric.portInfo(h2)?.lid)
@@ -183,7 +183,7 @@ final class SMInfoResponder: Sendable {
         let master = SimulatorTransport(fabric: fabric, options: timing, role: .subnetManager)
         let standby = SimulatorTransport(fabric: fabric, options: timing, attachment: PortAddress(node: builder.index("h2"), port: 1),
                                          role: .subnetManager)
-        let standbyAgent = SMInfoResponder(standby, info: Self.smInfo(guid: 0x22, priority: 3, state: .standby))
+        let standbyAgent = SMInfoAgent(standby, info: Self.smInfo(guid: 0x22, priority: 3, state: .standby))
         defer { standbyAgent.task.cancel() }
         // Both sweep-like SMPs and SMInfo work with the service time, from either port.
         let fromMaster = SMPClient(transport: master, options: client)
@@ -272,9 +272,9 @@ final class SMInfoResponder: Sendable {
         let timing = SimulatorOptions(serviceTime: .microseconds(255), vl15Depth: 4)
         let master = SimulatorTransport(fabric: fabric, options: timing, attachment: try hostPort("host-0"), role: .subnetManager)
         let standby = SimulatorTransport(fabric: fabric, options: timing, attachment: try hostPort("host-3"), role: .subnetManager)
-        let masterAgent = SMInfoResponder(master, info: Self.smInfo(guid: 0x11, priority: 5, state: .master))
+        let masterAgent = SMInfoAgent(master, info: Self.smInfo(guid: 0x11, priority: 5, state: .master))
         defer { masterAgent.task.cancel() }
-        let standbyAgent = SMInfoResponder(standby, info: Self.smInfo(guid: 0x22, priority: 3, state: .standby))
+        let standbyAgent = SMInfoAgent(standby, info: Self.smInfo(guid: 0x22, priority: 3, state: .standby))
         let fromMaster = SMPClient(transport: master, options: SMPClientOptions(maxOutstanding: 64, timeout: .milliseconds(100)))
         // The master meets the standby while sweeping (it advertises IsSM) and outranks it.
         let first = try await SubnetSweep(client: fromMaster, options: SweepOptions(priority: 5)).runOnce()
