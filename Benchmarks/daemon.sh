@@ -78,11 +78,7 @@ stop_ibsim
 start_ibsim
 pid=$(sm c --sweep-interval 10)
 wait_for "$work/c.log" "subnet up" 1
-(cd "$work" && SIM_HOST=host-1 LD_PRELOAD=$preload OSM_TMP_DIR=$work OSM_CACHE_DIR=$work exec opensm -D 0x03 -f "$work/opensm2.log" -p 0 \
-    --config /dev/null) > /dev/null 2>&1 &
-osm=$!
 printf 'sminfo_polling_timeout 1000\npolling_retry_number 2\n' > "$work/osm.conf"
-kill -9 $osm; wait $osm 2>/dev/null || true
 (cd "$work" && SIM_HOST=host-1 LD_PRELOAD=$preload OSM_TMP_DIR=$work OSM_CACHE_DIR=$work exec opensm -F "$work/osm.conf" -D 0x03 -f "$work/opensm2.log") > /dev/null 2>&1 &
 osm=$!
 wait_for "$work/opensm2.log" "Entering STANDBY state" 1 60

@@ -21,6 +21,8 @@ struct DaemonLoop {
     var handoverDeadline: ContinuousClock.Instant?
     var heavyRequested = false
     var traps = TrapBatch()
+    /// Ports whose IsSM changed (Trap 144), to ask for their SMInfo: attempts so far and when next.
+    var smPortsToAsk: [LID: (attempts: Int, due: ContinuousClock.Instant)] = [:]
     /// A higher SM that was still DISCOVERING, and when to look at it again.
     var awaitingStandby: (guid: GUID, due: ContinuousClock.Instant)?
 
@@ -120,6 +122,9 @@ struct DaemonLoop {
             if let (_, due) = awaitingStandby, now >= due {
                 await recheckHigherSM()
             }
+            if smPortsToAsk.values.contains(where: { now >= $0.due }) {
+                await askNewSMs()
+            }
             if heavyRequested {
                 heavyRequested = false
                 await heavySweep(takeover: false)
@@ -169,7 +174,7 @@ struct DaemonLoop {
         if takeover { logger.notice("taking over: keeping every LID the ports hold, sending only what differs") }
         let report: SweepReport
         do throws(SweepError) {
-            report = try await SubnetSweep(client: client, options: options.sweep, logger: logger).runOnce(knownTables: knownTables)
+            report = try await SubnetSweep(client: client, options: options.sweep, logger: logger).runOnce(knownTables: knownTables, keepValidTables: takeover)
         } catch .otherMaster(let why) {
             logger.notice("\(why)")
             await discoverWhileMaster()
@@ -190,7 +195,7 @@ struct DaemonLoop {
             status.activePorts = report.activePorts
             status.problems = report.isHealthy ? [] : [.subnetNotHealthy(report.problems)]
         }
-        finished(.heavy, started: started, sets: sets, healthy: report.isHealthy)
+        finished(.heavy, started: started, sets: sets, healthy: report.isHealthy, blockSets: report.apply.blockSets)
         for warning in report.warnings { logger.warning("\(warning)") }
         if report.isHealthy {
             logger.notice("subnet up: \(report.activePorts.active) of \(report.activePorts.planned) linked ports ACTIVE, \(sets) Set(s)")
@@ -275,13 +280,14 @@ struct DaemonLoop {
     }
 
     /// Records the end of a pass in the published status, and logs its time and SMPs.
-    func finished(_ kind: SweepKind, started: PassStart, sets: Int, healthy: Bool) {
+    func finished(_ kind: SweepKind, started: PassStart, sets: Int, healthy: Bool, blockSets: Int = 0) {
         let duration = ContinuousClock.now - started.instant
         let smps = client.statistics.totalSent - started.smps
         daemon.publish { status in
             status.sweeps[kind, default: 0] += 1
             status.lastSweep = (kind, duration, healthy)
             status.lastSets[kind] = sets
+            status.lastBlockSets[kind] = blockSets
         }
         logger.info("\(kind.rawValue) pass: \(duration), \(smps) SMP(s), \(sets) Set(s)")
     }

@@ -82,7 +82,7 @@ extension DaemonLoop {
         report.problems = apply.failures + (inactive.isEmpty ? [] : ["\(inactive.count) linked port(s) not ACTIVE"])
         subnet = report.holdingWhatWasApplied()
         let healthy = report.problems.isEmpty
-        finished(.reroute, started: started, sets: apply.setCount, healthy: healthy)
+        finished(.reroute, started: started, sets: apply.setCount, healthy: healthy, blockSets: apply.blockSets)
         logger.notice("re-routed: \(changes.lost.count) link end(s) lost, \(changes.found.count) back; \(apply.blockSets) LFT block(s), \(apply.portInfoSets) PortInfo Set(s) in \(ContinuousClock.now - started.instant)")
         daemon.publish { status in
             status.activePorts = report.activePorts
