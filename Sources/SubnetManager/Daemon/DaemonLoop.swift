@@ -110,7 +110,7 @@ struct DaemonLoop {
                    info.state == .master {
                     handoverDeadline = nil
                     logger.notice("\(target) is MASTER now: the handover is complete")
-                    handle(.control(.acknowledge, from: RemoteSM(info, lid: contact.remote.lid)))
+                    handle(.control(.acknowledge, from: RemoteSM(info, lid: contact.remote.lid, portGUID: contact.remote.guid)))
                     return
                 }
             }
@@ -254,7 +254,7 @@ struct DaemonLoop {
         }
         awaitingStandby = nil
         guard let info = try? await daemon.pollClient.get(SMInfo.self, route: contact.route) else { return }
-        let remote = RemoteSM(info, lid: contact.remote.lid)
+        let remote = RemoteSM(info, lid: contact.remote.lid, portGUID: guid)
         contacts[guid]?.remote = remote
         considerOthers([remote])
     }
@@ -307,7 +307,7 @@ struct DaemonLoop {
         }
         do throws(SMPError) {
             let info = try await daemon.pollClient.get(SMInfo.self, route: contact.route)
-            handle(.pollAnswered(RemoteSM(info, lid: contact.remote.lid)))
+            handle(.pollAnswered(RemoteSM(info, lid: contact.remote.lid, portGUID: contact.remote.guid)))
         } catch {
             logger.info("poll of \(master) failed: \(error)")
             handle(.pollFailed)

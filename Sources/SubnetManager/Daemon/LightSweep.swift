@@ -23,8 +23,7 @@ extension DaemonLoop {
         var answers: [RemoteSM] = []
         for contact in contacts.values {
             if let info = try? await client.get(SMInfo.self, route: contact.route) {
-                var remote = RemoteSM(info, lid: contact.remote.lid)
-                remote.lid = contact.remote.lid
+                let remote = RemoteSM(info, lid: contact.remote.lid, portGUID: contact.remote.guid)
                 answers.append(remote)
                 contacts[contact.remote.guid]?.remote = remote
             } else {
@@ -80,6 +79,6 @@ extension DaemonLoop {
         guard let info = try? await daemon.pollClient.get(SMInfo.self, route: route, node: fabric[port.node].guid),
               info.guid != machine.guid, info.smKey == options.smKey || info.smKey == 0
         else { return nil }
-        return SMContact(remote: RemoteSM(info, lid: lid), route: route, name: fabric.describe(port))
+        return SMContact(remote: RemoteSM(info, lid: lid, portGUID: fabric[port]?.guid), route: route, name: fabric.describe(port))
     }
 }
