@@ -266,17 +266,11 @@ struct DaemonLoop {
     }
 
     /// Clears SwitchInfo.PortStateChange on the switches that had it set when discovered, so the next
-    /// light sweep sees only new changes: a Set with the bit set clears it.
+    /// light sweep sees only new changes.
     mutating func clearPortStateChange(_ report: SweepReport) async {
         let fabric = report.discovery.fabric
         let flagged = fabric.switches.filter { fabric[$0].switchInfo?.portStateChange == true }
-        let client = self.client
-        _ = await mapConcurrently(flagged, limit: client.runnerCount, executors: client.runnerExecutors) { node -> Bool in
-            let route = report.discovery.routes[node]
-            guard var info = try? await client.get(SwitchInfo.self, route: route, node: fabric[node].guid), info.portStateChange else { return false }
-            info.portStateChange = true
-            return (try? await client.set(info, route: route, node: fabric[node].guid)) != nil
-        }
+        await clearPortStateChange(flagged, fabric: fabric, routes: report.discovery.routes)
     }
 
     /// Records the end of a pass in the published status, and logs its time and SMPs.
