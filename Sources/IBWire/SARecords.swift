@@ -11,6 +11,16 @@ extension SARecord {
     public init() { self.init(bytes: [UInt8](repeating: 0, count: Self.layout.size)) }
 
     /// The record at the start of an SA MAD's data (shorter data is zero-padded).
+    @inlinable public init(data: [UInt8]) {
+        let size = Self.layout.size
+        if data.count >= size {
+            self.init(bytes: Array(data[0..<size]))
+        } else {
+            self.init(bytes: data + [UInt8](repeating: 0, count: size - data.count))
+        }
+    }
+
+    /// The record at the start of `data` (shorter data is zero-padded).
     public init(data: some Collection<UInt8>) {
         var bytes = Array(data.prefix(Self.layout.size))
         bytes += [UInt8](repeating: 0, count: Self.layout.size - bytes.count)

@@ -16,41 +16,50 @@ struct ForwardedPath: Hashable {
 
 extension SASnapshot {
     /// Follows `dlid` from endport `source` through the LFTs, link by link, until it reaches
-    /// `destination`; nil when it ends anywhere else, loops or runs past 64 hops.
+    /// `destination`; nil when it ends anywhere else, loops or runs past 64 hops. Reads only the
+    /// snapshot's flat arrays: this is the PathRecord hot path.
     func forward(from source: PortAddress, to destination: PortAddress, dlid: LID) -> ForwardedPath? {
+        let index = self.index
         var path = ForwardedPath(hops: 0, mtu: .max, rate: .max, signature: 0xcbf2_9ce4_8422_2325)
         if source == destination {
-            if fabric[source.node].type != .switch {
+            if !index.isSwitch[source.node] {
                 let slot = index.slot(source)
                 return ForwardedPath(hops: 0, mtu: index.linkMTU[slot], rate: index.linkRate[slot], signature: path.signature)
             }
             return ForwardedPath(hops: 0, mtu: options.defaultMTU, rate: 25, signature: path.signature)
         }
+        let destinationNode = Int32(destination.node), destinationPort = destination.port.rawValue
+        guard Int(dlid.rawValue) < index.lidCount else { return nil }
+        let lidRow = Int(dlid.rawValue) * index.switchCount
+        // Locals, so the loop does no reference counting on the index's arrays.
+        let entries = index.entries, slotOfNode = index.slotOfNode, isSwitch = index.isSwitch, portBase = index.portBase
+        let remoteNode = index.remoteNode, remotePort = index.remotePort, linkMTU = index.linkMTU, linkRate = index.linkRate
+        let unrouted = Int(LinearForwardingTableBlock.unrouted.rawValue)
         var node = source.node
-        func cross(_ from: PortAddress) -> PortAddress? {
-            guard let remote = fabric[from]?.remote else { return nil }
-            let slot = index.slot(from)
-            path.mtu = min(path.mtu, index.linkMTU[slot])
-            path.rate = min(path.rate, index.linkRate[slot])
-            path.hops += 1
-            return remote
-        }
-        if fabric[node].type != .switch {
-            guard let remote = cross(source) else { return nil }
-            if remote == destination { return path }
-            node = remote.node
-        }
+        var out = isSwitch[node] ? -1 : Int(source.port.rawValue)
         while path.hops <= 64 {
-            guard fabric[node].type == .switch else { return nil }
-            let out = tables.port(switch: node, lid: dlid)
-            if out == .management {
-                return destination == PortAddress(node: node, port: .management) ? finish(path) : nil
+            if out < 0 {
+                // At a switch: its LFT entry for the DLID.
+                let slot = Int(slotOfNode[node])
+                guard slot >= 0 else { return nil }
+                out = Int(entries[lidRow + slot])
+                if out == 0 {
+                    return destinationNode == Int32(node) && destinationPort == 0 ? finish(path) : nil
+                }
+                guard out != unrouted else { return nil }
+                path.signature = (path.signature ^ UInt64(node) << 8 ^ UInt64(out)) &* 0x100_0000_01b3
             }
-            guard out != LinearForwardingTableBlock.unrouted else { return nil }
-            path.signature = (path.signature ^ UInt64(node) << 8 ^ UInt64(out.rawValue)) &* 0x100_0000_01b3
-            guard let remote = cross(PortAddress(node: node, port: out)) else { return nil }
-            if remote == destination { return path }
-            node = remote.node
+            // Cross the link out of `out`.
+            let slot = portBase[node] + out
+            guard slot < remoteNode.count, remoteNode[slot] >= 0 else { return nil }
+            path.mtu = min(path.mtu, linkMTU[slot])
+            path.rate = min(path.rate, linkRate[slot])
+            path.hops += 1
+            let next = remoteNode[slot], nextPort = remotePort[slot]
+            if next == destinationNode && nextPort == destinationPort { return path }
+            node = Int(next)
+            guard isSwitch[node] else { return nil }
+            out = -1
         }
         return nil
     }
@@ -133,6 +142,23 @@ extension SASnapshot {
                 let sl = serviceLevel(pKey: key)
                 if mask & C.sl != 0 && query.sl != sl { continue }
                 let sourceEndport = lids.endports[source], destinationEndport = lids.endports[destination]
+                if limit == 1 && (sourceEndport.count == 1 || sourceChoice.lid != nil) && (destinationEndport.count == 1 || destinationChoice.lid != nil) {
+                    // One LID pair (no LMC, or LIDs named): the common case of RDMA-CM and IPoIB, without the pair lists.
+                    let slid = sourceChoice.lid ?? sourceEndport.base, dlid = destinationChoice.lid ?? destinationEndport.base
+                    guard let path = forward(from: sourceEndport.address, to: destinationEndport.address, dlid: dlid),
+                          var record = describe(path, query: query, mask: mask) else { continue }
+                    record.dgid = gid(ofEndport: destination)
+                    record.sgid = gid(ofEndport: source)
+                    record.dlid = dlid
+                    record.slid = slid
+                    record.pKey = key
+                    record.sl = sl
+                    record.reversible = forward(from: destinationEndport.address, to: sourceEndport.address, dlid: slid) != nil
+                    if mask & C.reversible != 0 && query.reversible && !record.reversible { continue }
+                    records.append(record)
+                    if !isTable { return .success(records) }
+                    continue
+                }
                 let sourceLIDs = sourceChoice.lid.map { [$0] } ?? (0..<sourceEndport.count).map { LID(sourceEndport.base.rawValue + UInt16($0)) }
                 let destinationLIDs = destinationChoice.lid.map { [$0] } ?? (0..<destinationEndport.count).map { LID(destinationEndport.base.rawValue + UInt16($0)) }
                 // Pairs of LIDs: same offsets first (with LMC they take different routes), then the rest;

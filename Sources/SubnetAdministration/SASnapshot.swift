@@ -44,8 +44,8 @@ public struct PathOptions: Hashable, Sendable {
 }
 
 /// What one sweep found and decided, frozen for the SA: the SA answers every query from the latest
-/// snapshot, so a query never waits for a sweep.
-public struct SASnapshot: Sendable {
+/// snapshot, so a query never waits for a sweep. A class: queries share it without copying.
+public final class SASnapshot: Sendable {
     public let fabric: Fabric
     public let lids: LIDAssignment
     public let tables: ForwardingTables
@@ -68,7 +68,7 @@ public struct SASnapshot: Sendable {
         self.partitions = partitions
         self.subnetPrefix = subnetPrefix
         self.options = options
-        index = SnapshotIndex(fabric: fabric, lids: lids, sm: sm, partitions: partitions, options: options)
+        index = SnapshotIndex(fabric: fabric, lids: lids, tables: tables, sm: sm, partitions: partitions, options: options)
     }
 
     /// The GID of an endport.
@@ -99,8 +99,18 @@ final class SnapshotIndex: Sendable {
     let linkRate: [UInt32]
     /// The smallest MulticastFDBCap of the switches.
     let multicastCap: Int
+    /// For following LFTs without touching the model (PathRecords are the hot path): whether each node
+    /// is a switch, its slot in the tables, the far end of each port (`portBase[node] + port`, node -1:
+    /// no cable), and the tables LID-major (`entries[lid * switchCount + slot]`).
+    let isSwitch: [Bool]
+    let slotOfNode: [Int32]
+    let remoteNode: [Int32]
+    let remotePort: [UInt8]
+    let entries: [UInt8]
+    let switchCount: Int
+    let lidCount: Int
 
-    init(fabric: Fabric, lids: LIDAssignment, sm: SMIdentity, partitions: PartitionConfiguration, options: PathOptions) {
+    init(fabric: Fabric, lids: LIDAssignment, tables: ForwardingTables, sm: SMIdentity, partitions: PartitionConfiguration, options: PathOptions) {
         var byGUID: [GUID: Int] = [:]
         for (position, endport) in lids.endports.enumerated() { byGUID[endport.guid] = position }
         endportByGUID = byGUID
@@ -131,6 +141,24 @@ final class SnapshotIndex: Sendable {
         }
         linkMTU = mtus
         linkRate = rates
+        var remoteNodes = [Int32](repeating: -1, count: total)
+        var remotePorts = [UInt8](repeating: 0, count: total)
+        for (nodeIndex, node) in fabric.nodes.enumerated() {
+            for port in node.ports {
+                guard let port, let remote = port.remote else { continue }
+                remoteNodes[base[nodeIndex] + port.number.index] = Int32(remote.node)
+                remotePorts[base[nodeIndex] + port.number.index] = remote.port.rawValue
+            }
+        }
+        remoteNode = remoteNodes
+        remotePort = remotePorts
+        isSwitch = fabric.nodes.map { $0.type == .switch }
+        var slots = [Int32](repeating: -1, count: fabric.nodes.count)
+        for (slot, node) in tables.switches.enumerated() { slots[node] = Int32(slot) }
+        slotOfNode = slots
+        switchCount = tables.switches.count
+        lidCount = Int(tables.top.rawValue) + 1
+        entries = tables.lidMajorEntries(switches: tables.switches, lidCount: lidCount)
         var cap = Int.max
         for index in fabric.switches {
             cap = min(cap, fabric[index].switchInfo.map { $0.multicastFDBCap } ?? options.defaultMulticastFDBCap)
