@@ -32,15 +32,14 @@ extension SASnapshot {
         guard Int(dlid.rawValue) < index.lidCount else { return nil }
         let lidRow = Int(dlid.rawValue) * index.switchCount
         // Locals, so the loop does no reference counting on the index's arrays.
-        let entries = index.entries, slotOfNode = index.slotOfNode, isSwitch = index.isSwitch, portBase = index.portBase
-        let remoteNode = index.remoteNode, remotePort = index.remotePort, linkMTU = index.linkMTU, linkRate = index.linkRate
+        let entries = index.entries, nodes = index.walkNodes, links = index.walkLinks
         let unrouted = Int(LinearForwardingTableBlock.unrouted.rawValue)
         var node = source.node
-        var out = isSwitch[node] ? -1 : Int(source.port.rawValue)
+        var out = nodes[node].slot >= 0 ? -1 : Int(source.port.rawValue)
         while path.hops <= 64 {
             if out < 0 {
                 // At a switch: its LFT entry for the DLID.
-                let slot = Int(slotOfNode[node])
+                let slot = Int(nodes[node].slot)
                 guard slot >= 0 else { return nil }
                 out = Int(entries[lidRow + slot])
                 if out == 0 {
@@ -50,15 +49,16 @@ extension SASnapshot {
                 path.signature = (path.signature ^ UInt64(node) << 8 ^ UInt64(out)) &* 0x100_0000_01b3
             }
             // Cross the link out of `out`.
-            let slot = portBase[node] + out
-            guard slot < remoteNode.count, remoteNode[slot] >= 0 else { return nil }
-            path.mtu = min(path.mtu, linkMTU[slot])
-            path.rate = min(path.rate, linkRate[slot])
+            let slot = Int(nodes[node].portBase) + out
+            guard slot < links.count else { return nil }
+            let link = links[slot]
+            guard link.remoteNode >= 0 else { return nil }
+            path.mtu = min(path.mtu, link.mtu)
+            path.rate = min(path.rate, link.rate)
             path.hops += 1
-            let next = remoteNode[slot], nextPort = remotePort[slot]
-            if next == destinationNode && nextPort == destinationPort { return path }
-            node = Int(next)
-            guard isSwitch[node] else { return nil }
+            if link.remoteNode == destinationNode && link.remotePort == destinationPort { return path }
+            node = Int(link.remoteNode)
+            guard nodes[node].slot >= 0 else { return nil }
             out = -1
         }
         return nil

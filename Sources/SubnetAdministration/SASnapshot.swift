@@ -108,6 +108,11 @@ final class SnapshotIndex: Sendable {
     let remotePort: [UInt8]
     let entries: [UInt8]
     let switchCount: Int
+    /// The same, packed for the walk (three arrays to hold, not eight).
+    struct WalkNode { var portBase: Int32; var slot: Int32 }
+    struct WalkLink { var remoteNode: Int32; var remotePort: UInt8; var mtu: UInt8; var rate: UInt32 }
+    let walkNodes: [WalkNode]
+    let walkLinks: [WalkLink]
     let lidCount: Int
 
     init(fabric: Fabric, lids: LIDAssignment, tables: ForwardingTables, sm: SMIdentity, partitions: PartitionConfiguration, options: PathOptions) {
@@ -159,6 +164,8 @@ final class SnapshotIndex: Sendable {
         switchCount = tables.switches.count
         lidCount = Int(tables.top.rawValue) + 1
         entries = tables.lidMajorEntries(switches: tables.switches, lidCount: lidCount)
+        walkNodes = fabric.nodes.indices.map { WalkNode(portBase: Int32(base[$0]), slot: slots[$0]) }
+        walkLinks = (0..<total).map { WalkLink(remoteNode: remoteNodes[$0], remotePort: remotePorts[$0], mtu: mtus[$0], rate: rates[$0]) }
         var cap = Int.max
         for index in fabric.switches {
             cap = min(cap, fabric[index].switchInfo.map { $0.multicastFDBCap } ?? options.defaultMulticastFDBCap)
