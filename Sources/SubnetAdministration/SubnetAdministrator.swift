@@ -11,12 +11,17 @@ public struct SAOptions: Sendable {
     public var maxSubscriptions: Int
     /// Segments sent before the receiver's first ACK (RMPP starts with a window of 1).
     public var initialWindow: Int
+    /// The largest GetTable answer, in bytes of records: every LFT block of a large fabric is tens of
+    /// megabytes, and open transfers hold their segments. Larger answers get NO_RESOURCES.
+    public var maxTableBytes: Int
 
-    public init(maxOpenTransfers: Int = 64, maxServices: Int = 4096, maxSubscriptions: Int = 4096, initialWindow: Int = 1) {
+    public init(maxOpenTransfers: Int = 64, maxServices: Int = 4096, maxSubscriptions: Int = 4096, initialWindow: Int = 1,
+                maxTableBytes: Int = 4 << 20) {
         self.maxOpenTransfers = maxOpenTransfers
         self.maxServices = maxServices
         self.maxSubscriptions = maxSubscriptions
         self.initialWindow = initialWindow
+        self.maxTableBytes = maxTableBytes
     }
 }
 
@@ -234,6 +239,7 @@ public final class SubnetAdministrator: Sendable {
             return [reply(request, status: .ok, data: record.bytes).encoded()]
         }
         let stride = Int(R.layout.attributeOffset) * 8
+        guard records.count * stride <= options.maxTableBytes else { return [reply(request, status: .saNoResources).encoded()] }
         var data = [UInt8](repeating: 0, count: records.count * stride)
         for (index, record) in records.enumerated() { data.replaceSubrange((index * stride)..<(index * stride + R.layout.size), with: record.bytes) }
         var response = reply(request, status: .ok)

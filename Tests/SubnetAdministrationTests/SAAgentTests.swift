@@ -143,6 +143,11 @@ import TestSupport
         #expect(h.ask(.getTable, .portInfoRecord, from: "host-1", transactionID: 3)[0].status == .busy)
         // Single-MAD answers are still served.
         #expect(h.ask(.get, .classPortInfo, from: "host-1")[0].status == .ok)
+        // An answer larger than the table limit (12 LFT records of 72 bytes here): no resources, and nothing held.
+        let small = try SAHarness(fabric, options: SAOptions(maxTableBytes: 500))
+        #expect(small.ask(.getTable, .linearForwardingTableRecord, from: "host-1")[0].status == .saNoResources)
+        #expect(small.ask(.getTable, .smInfoRecord, from: "host-1")[0].status == .ok)
+        #expect(small.sa.openTransfers == 0)
     }
 
     @Test func rmppReassemblyRejectsBrokenSequences() {
