@@ -145,7 +145,7 @@ extension SASnapshot {
                 if limit == 1 && (sourceEndport.count == 1 || sourceChoice.lid != nil) && (destinationEndport.count == 1 || destinationChoice.lid != nil) {
                     // One LID pair (no LMC, or LIDs named): the common case of RDMA-CM and IPoIB, without the pair lists.
                     let slid = sourceChoice.lid ?? sourceEndport.base, dlid = destinationChoice.lid ?? destinationEndport.base
-                    guard let path = forward(from: sourceEndport.address, to: destinationEndport.address, dlid: dlid),
+                    guard let path = quickForward(from: sourceEndport.address, to: destinationEndport.address, dlid: dlid),
                           var record = describe(path, query: query, mask: mask) else { continue }
                     record.dgid = gid(ofEndport: destination)
                     record.sgid = gid(ofEndport: source)
@@ -153,7 +153,7 @@ extension SASnapshot {
                     record.slid = slid
                     record.pKey = key
                     record.sl = sl
-                    record.reversible = forward(from: destinationEndport.address, to: sourceEndport.address, dlid: slid) != nil
+                    record.reversible = quickForward(from: destinationEndport.address, to: sourceEndport.address, dlid: slid) != nil
                     if mask & C.reversible != 0 && query.reversible && !record.reversible { continue }
                     records.append(record)
                     if !isTable { return .success(records) }

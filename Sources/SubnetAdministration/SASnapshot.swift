@@ -113,6 +113,9 @@ final class SnapshotIndex: Sendable {
     struct WalkLink { var remoteNode: Int32; var remotePort: UInt8; var mtu: UInt8; var rate: UInt32 }
     let walkNodes: [WalkNode]
     let walkLinks: [WalkLink]
+    /// What each route gives, per switch and LID (`PathSummaries`).
+    let summaries: PathSummaries
+    let lids: LIDAssignment
     let lidCount: Int
 
     init(fabric: Fabric, lids: LIDAssignment, tables: ForwardingTables, sm: SMIdentity, partitions: PartitionConfiguration, options: PathOptions) {
@@ -166,12 +169,15 @@ final class SnapshotIndex: Sendable {
         entries = tables.lidMajorEntries(switches: tables.switches, lidCount: lidCount)
         walkNodes = fabric.nodes.indices.map { WalkNode(portBase: Int32(base[$0]), slot: slots[$0]) }
         walkLinks = (0..<total).map { WalkLink(remoteNode: remoteNodes[$0], remotePort: remotePorts[$0], mtu: mtus[$0], rate: rates[$0]) }
+        self.lids = lids
         var cap = Int.max
         for index in fabric.switches {
             cap = min(cap, fabric[index].switchInfo.map { $0.multicastFDBCap } ?? options.defaultMulticastFDBCap)
         }
         multicastCap = cap == Int.max ? options.defaultMulticastFDBCap : max(0, min(cap, 0x3FFF))
         pKeys = resolvePartitions(partitions, fabric: fabric, lids: lids, sm: sm)
+        summaries = PathSummaries(walkNodes: walkNodes, walkLinks: walkLinks, tableEntries: entries, switches: tables.switches,
+                                  lidCount: lidCount, lids: lids)
     }
 
     func slot(_ address: PortAddress) -> Int { portBase[address.node] + address.port.index }

@@ -20,7 +20,10 @@ let lids = try assignLIDs(fabric, options: LIDAssignmentOptions(lmc: lmc, smPort
 let tables = computeMinHopRoutes(fabric, lids: lids)
 let sm = SMIdentity(port: hosts[0], guid: fabric[hosts[0]]!.guid, lid: lids.lid(of: hosts[0])!)
 let sa = SubnetAdministrator()
-sa.publish(SASnapshot(fabric: fabric, lids: lids, tables: tables, sm: sm))
+let buildStart = DispatchTime.now().uptimeNanoseconds
+let snapshot = SASnapshot(fabric: fabric, lids: lids, tables: tables, sm: sm)
+let buildMilliseconds = (DispatchTime.now().uptimeNanoseconds - buildStart) / 1_000_000
+sa.publish(snapshot)
 
 struct XorShift {
     var seed: UInt64 = 0x9E37_79B9_7F4A_7C15
@@ -45,7 +48,7 @@ for index in 0..<distinct {
     requests.append((mad.encoded(), SARequester(lid: lids.lid(of: source)!)))
 }
 
-print("fabric: fat-tree-3 radix \(radix), \(hosts.count) hosts, \(fabric.switches.count) switches, LMC \(lmc)")
+print("fabric: fat-tree-3 radix \(radix), \(hosts.count) hosts, \(fabric.switches.count) switches, LMC \(lmc); snapshot built in \(buildMilliseconds) ms")
 /// This thread's CPU time: on a shared machine, wall time also counts other processes' turns.
 func threadCPUSeconds() -> Double {
     var now = timespec()
