@@ -199,3 +199,17 @@ public struct PartitionConfiguration: Hashable, Sendable {
         return UInt64(text)
     }
 }
+
+/// The P_KeyTable blocks (32 keys each, with their attribute modifiers) that hold `keys` on a CA port, or on
+/// switch port `port`; at most `partitionCap` keys (NodeInfo.PartitionCap), the rest left out and returned.
+public func pKeyTableBlocks(_ keys: [PKey], port: PortNumber = .management, partitionCap: Int = 32)
+    -> (blocks: [(modifier: UInt32, block: PKeyTableBlock)], leftOut: [PKey])
+{
+    let kept = Array(keys.prefix(max(0, partitionCap)))
+    let blockCount = max(1, (kept.count + PKeyTableBlock.entriesPerBlock - 1) / PKeyTableBlock.entriesPerBlock)
+    let blocks = (0..<blockCount).map { number in
+        (PKeyTableBlock.modifier(block: number, port: port),
+         PKeyTableBlock(keys: Array(kept.dropFirst(number * PKeyTableBlock.entriesPerBlock).prefix(PKeyTableBlock.entriesPerBlock))))
+    }
+    return (blocks, Array(keys.dropFirst(kept.count)))
+}

@@ -84,6 +84,13 @@ import TestSupport
         let host1Record = try #require(records.first { $0.lid == h.lid("host-1") })
         #expect(Array(host1Record.block.keys.prefix(5)) == [PKey(0x7FFF), PKey(0x8002), PKey(0x8003), PKey(0x0003), .invalid])
         #expect(PKeyTableBlock(keys: program[h.port("host-1")]!) == host1Record.block)
+        // Blocks for programming: 32 keys each, the partition cap respected.
+        let many = (1...40).map { PKey(UInt16($0)) }
+        let planned = pKeyTableBlocks(many, partitionCap: 64)
+        #expect(planned.blocks.map(\.modifier) == [0, 1] && planned.leftOut.isEmpty)
+        #expect(planned.blocks[1].block.keys.prefix(8) == many[32...].prefix(8) && planned.blocks[1].block.keys[8] == .invalid)
+        let capped = pKeyTableBlocks(many, port: 3, partitionCap: 32)
+        #expect(capped.blocks.map(\.modifier) == [0x0003_0000] && capped.leftOut == Array(many[32...]))
     }
 }
 
