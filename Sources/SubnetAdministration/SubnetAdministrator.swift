@@ -42,6 +42,8 @@ public final class SubnetAdministrator: Sendable {
         var services: [ServiceRecord] = []
         var subscriptions: [Subscription] = []
         var transfers: [TransferKey: RMPPTransfer] = [:]
+        /// Bumped whenever the groups or the snapshot change (the trees may then differ).
+        var multicastGeneration = 0
     }
 
     private let state = Mutex(State())
@@ -61,6 +63,7 @@ public final class SubnetAdministrator: Sendable {
             state.box = SnapshotBox(snapshot)
             state.multicast.prune(snapshot)
             state.multicast.ensureIPoIBGroups(snapshot)
+            state.multicastGeneration += 1
             state.services.removeAll { snapshot.endport(of: $0.serviceGID) == nil }
             state.subscriptions.removeAll { snapshot.lids.endportIndex(of: $0.subscriber.lid) == nil }
             return events
@@ -120,6 +123,10 @@ public final class SubnetAdministrator: Sendable {
         guard let snapshot else { return MulticastProgram() }
         return snapshot.multicastProgram(groups: groups.memberAddresses(snapshot))
     }
+
+    /// Changes whenever `multicastProgram` may have changed (a join, a leave, a new snapshot): the daemon
+    /// recomputes the program and writes the MFT blocks that differ when it sees a new value.
+    public var multicastGeneration: Int { state.withLock { $0.multicastGeneration } }
 
     /// The P_Key table every endport should hold, from the partitions.
     public var pKeyProgram: [PortAddress: [PKey]] { snapshot?.pKeyTables ?? [:] }
@@ -299,9 +306,11 @@ public final class SubnetAdministrator: Sendable {
         switch request.method {
         case .set, .delete:
             let result = state.withLock { state in
-                request.method == .set
+                let result = request.method == .set
                     ? state.multicast.join(asked, mask: context.mask, requester: context.requesterEndport, trusted: context.trusted, snapshot: context.snapshot)
                     : state.multicast.leave(asked, mask: context.mask, requester: context.requesterEndport, trusted: context.trusted, snapshot: context.snapshot)
+                if case .success = result { state.multicastGeneration += 1 }
+                return result
             }
             switch result {
             case .success(let record): return [reply(request, status: .ok, data: record.bytes).encoded()]

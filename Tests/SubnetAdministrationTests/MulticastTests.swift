@@ -44,11 +44,14 @@ import TestSupport
     @Test func hostsJoinAndLeaveOnlyForTheirOwnPortUnlessTrusted() throws {
         let h = try SAHarness(.fatTree2, GeneratorOptions(radix: 4))
         let broadcast = ipoibBroadcastMGID(pKey: 0x7FFF)
+        let generation = h.sa.multicastGeneration
         let joined = join(h, "host-2", mgid: broadcast)
         #expect(joined.status == .ok && joined.method == .getResponse)
+        #expect(h.sa.multicastGeneration == generation + 1)
         #expect(joined.record(MCMemberRecord.self).mlid == LID(0xC000) && joined.record(MCMemberRecord.self).portGID == h.gid("host-2"))
         // For someone else's port: refused, unless trusted.
         #expect(join(h, "host-2", mgid: broadcast, portOf: "host-3").status == .saRequestInvalid)
+        #expect(h.sa.multicastGeneration == generation + 1, "a refused join changes nothing")
         #expect(join(h, "host-2", mgid: broadcast, portOf: "host-3", trusted: true).status == .ok)
         // Leaving someone else's membership: refused; own: fine; twice: refused.
         #expect(join(h, "host-2", mgid: broadcast, portOf: "host-3", method: .delete).status == .saRequestInvalid)
