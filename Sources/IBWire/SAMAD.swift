@@ -232,9 +232,8 @@ public struct SAMAD: Hashable, Sendable {
         return mad
     }
 
-    /// The low 32 bits of the transaction ID, the class and the attribute (what pairs replies; the
-    /// kernel rewrites the upper TID bits).
+    /// True when `mad` is 256 bytes of base version 1 and class 0x03 (what an inbound loop routes to the SA).
     public static func isSA(_ mad: [UInt8]) -> Bool {
-        mad.count == madSize && mad[0] == 1 && mad[1] == managementClass
+        mad.count == madSize && mad.field(.baseVersion) == 1 && mad.field(.managementClass) == UInt32(managementClass)
     }
 }

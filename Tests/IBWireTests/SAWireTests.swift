@@ -53,6 +53,7 @@ import Testing
         mad[1] = 3
         mad[0] = 2
         #expect(throws: WireError.unsupportedBaseVersion(2)) { try SAMAD(decoding: mad) }
+        #expect(!SAMAD.isSA(mad) && SAMAD.isSA(SAMAD(method: .get, attribute: .nodeRecord).encoded()) && !SAMAD.isSA([1, 3]))
     }
 
     @Test func pathRecordLayoutAgreesWithLibibmad() {
