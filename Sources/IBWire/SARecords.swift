@@ -285,8 +285,8 @@ public struct InformInfo: SARecord {
     public var producerType: UInt32 { get { UInt32(self[component: 12]) } set { self[component: 12] = UInt64(newValue) } }
 }
 
-/// Notice (0x0002): what a Report carries.
-public struct Notice: SARecord {
+/// Notice (0x0002) as an SA record: what a Report carries (80 bytes, with the issuer GID; the SMP form of a Trap is `Notice`).
+public struct SANotice: SARecord {
     public static let attribute = SAAttributeID.notice
     public static let layout = SARecordLayout.notice
     public var bytes: [UInt8]

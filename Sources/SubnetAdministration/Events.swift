@@ -79,8 +79,8 @@ extension SASnapshot {
     }
 
     /// The Notice of an event, issued by this SM.
-    func notice(for event: SubnetEvent) -> Notice {
-        var notice = Notice()
+    func notice(for event: SubnetEvent) -> SANotice {
+        var notice = SANotice()
         notice.isGeneric = true
         notice.type = UInt8(smNoticeType)
         notice.producerType = smProducerType

@@ -119,7 +119,7 @@ import TestSupport
         #expect(Set(reports.map(\.destination)) == [h.requester("host-2"), h.requester("host-3")])
         let report = try SAMAD(decoding: reports[0].mad)
         #expect(report.method == .report && report.attribute == .notice && report.transactionID == 101)
-        let notice = report.record(Notice.self)
+        let notice = report.record(SANotice.self)
         #expect(notice.isGeneric && notice.trapNumber == 65 && notice.detailsGID == h.gid("host-7") && notice.issuerLID == h.snapshot.sm.lid)
         let back = h.sa.publish(h.snapshot)
         #expect(back == [.gidInService(h.gid("host-7"))])

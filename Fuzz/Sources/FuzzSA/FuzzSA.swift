@@ -79,7 +79,7 @@ private func readRecords(_ data: [UInt8]) {
     _ = (service.serviceID, service.serviceGID, service.name, service.lease)
     let inform = InformInfo(data: data)
     _ = (inform.gid, inform.trapNumber, inform.subscribe, inform.lidRangeBegin, inform.producerType)
-    let notice = Notice(data: data)
+    let notice = SANotice(data: data)
     _ = (notice.trapNumber, notice.detailsGID, notice.issuerGID)
     _ = (LinkRecord(data: data).toLID, SMInfoRecord(data: data).state, GUIDInfoRecord(data: data).guid(7))
     _ = (PKeyTableRecord(data: data).block.keys, LinearForwardingTableRecord(data: data).block.ports, SwitchInfoRecord(data: data).switchInfo.linearFDBCap)
