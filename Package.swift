@@ -55,14 +55,14 @@ let package = Package(
         ]),
         // One configuration pass: discover, plan (LIDs, routes), apply, verify.
         .target(name: "SubnetManager", dependencies: [
-            "IBWire", "IBTransport", "FabricModel", "Discovery", "Routing", "PortManagement",
+            "IBWire", "IBTransport", "FabricModel", "Discovery", "Routing", "PortManagement", "SubnetAdministration",
             .product(name: "Logging", package: "swift-log"),
         ]),
         // Subnet Administration: the SA agent answering from published snapshots, multicast, partitions (pure).
         .target(name: "SubnetAdministration", dependencies: ["IBWire", "FabricModel", "Routing"]),
         .executableTarget(name: "swiftsm", dependencies: [
             "IBWire", "IBTransport", "IBCapture", "FabricModel", "FabricSimulator", "Discovery", "Routing", "PortManagement",
-            "SubnetManager",
+            "SubnetManager", "SubnetAdministration",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
             .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             .product(name: "UnixSignals", package: "swift-service-lifecycle"),

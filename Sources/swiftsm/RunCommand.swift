@@ -4,6 +4,7 @@ import IBTransport
 import IBWire
 import Logging
 import ServiceLifecycle
+import SubnetAdministration
 import SubnetManager
 import UnixSignals
 
@@ -17,6 +18,10 @@ struct Run: AsyncParsableCommand {
             keeps it right: a light sweep every --sweep-interval seconds (Gets only), Trap 128/144 handling, and a \
             heavy pass only when something changed. As STANDBY it polls the master every --poll-interval ms and \
             takes over after --poll-retries missed polls, keeping every LID the ports hold. \
+            As MASTER it is also the Subnet Administration (PathRecords, NodeRecords, multicast joins, partitions): \
+            it writes the multicast trees and the P_Keys of --partitions (OpenSM's partitions.conf format; default: \
+            every port full member of the default partition 0x7fff with its IPoIB group), and tells hosts to \
+            register again when it becomes master. \
             SIGTERM or SIGINT: stop, clear IsSM, exit 0. SIGHUP: a heavy sweep now. \
             \(ExitStatus.helpText)
             """)
@@ -47,6 +52,9 @@ struct Run: AsyncParsableCommand {
     @Option(help: "PortInfo.SubnetTimeout for every endport (0-31).")
     var subnetTimeout: Int = 18
 
+    @Option(help: ArgumentHelp("Partitions in OpenSM's partitions.conf format (default: Default=0x7fff,ipoib : ALL=full;).", valueName: "file"))
+    var partitions: String?
+
     @Option(help: ArgumentHelp("With --mkey: what an SMP without the key may still do (0-3). Default 1.", valueName: "bits"))
     var mkeyProtect: Int?
 
@@ -69,22 +77,36 @@ struct Run: AsyncParsableCommand {
         }
     }
 
-    var daemonOptions: DaemonOptions {
+    /// The partitions of --partitions, or OpenSM's default.
+    func partitionConfiguration() throws -> PartitionConfiguration {
+        guard let partitions else { return .openSMDefault }
+        guard let data = FileManager.default.contents(atPath: partitions) else {
+            throw CommandFailure(.badInput, "\(partitions): cannot read the partitions file")
+        }
+        do throws(PartitionConfigurationError) {
+            return try PartitionConfiguration.parse(String(decoding: data, as: UTF8.self), source: partitions)
+        } catch {
+            throw CommandFailure(.badInput, error.description)
+        }
+    }
+
+    func daemonOptions(partitions: PartitionConfiguration) -> DaemonOptions {
         let mKey: MKeyPolicy? = fabric.mKey == 0 ? nil
             : MKeyPolicy(key: fabric.mKey, protectBits: UInt8(mkeyProtect ?? 1), leasePeriod: UInt16(mkeyLease ?? 0))
         let sweep = SweepOptions(lmc: UInt8(lmc), guid2lidPath: guid2lid, subnetTimeout: UInt8(subnetTimeout), priority: UInt8(priority),
                                  mKey: mKey)
         return DaemonOptions(sweep: sweep, smKey: MKeyPolicy.parseKey(smKey) ?? 1,
                              sweepInterval: sweepInterval == 0 ? nil : .seconds(sweepInterval),
-                             pollInterval: .milliseconds(pollInterval), pollRetries: pollRetries)
+                             pollInterval: .milliseconds(pollInterval), pollRetries: pollRetries, partitions: partitions)
     }
 
     func run() async throws {
+        let partitions = try partitionConfiguration()
         try Self.prepareFolder(of: guid2lid)
         var logger = fabric.logger
         if !fabric.verbose { logger.logLevel = .notice }
-        let session = try await FabricSession.open(fabric, role: [.subnetManager])
-        let daemon = SubnetManagerDaemon(client: session.client, options: daemonOptions, guid: session.port?.portGUID ?? .zero, logger: logger)
+        let session = try await FabricSession.open(fabric, role: [.subnetManager, .subnetAdministration])
+        let daemon = SubnetManagerDaemon(client: session.client, options: daemonOptions(partitions: partitions), guid: session.port?.portGUID ?? .zero, logger: logger)
         let service = SubnetManagerService(daemon: daemon, session: session)
         let group = ServiceGroup(configuration: ServiceGroupConfiguration(
             services: [.init(service: service, successTerminationBehavior: .gracefullyShutdownGroup)],

@@ -27,6 +27,8 @@ struct DaemonLoop {
     var smPortsToAsk: [LID: (attempts: Int, due: ContinuousClock.Instant)] = [:]
     /// A higher SM that was still DISCOVERING, and when to look at it again.
     var awaitingStandby: (guid: GUID, due: ContinuousClock.Instant)?
+    /// The SA's programming: multicast written, housekeeping (`SubnetAdministrationPasses.swift`).
+    var saState = AdministrationLoopState()
 
     init(daemon: SubnetManagerDaemon) {
         self.daemon = daemon
@@ -135,6 +137,7 @@ struct DaemonLoop {
             } else if let due = nextLightSweep, now >= due {
                 await lightSweep()
             }
+            await administrationTick(now: now)
         case .standby:
             if let due = nextPoll, now >= due {
                 nextPoll = now + options.pollInterval
@@ -176,6 +179,7 @@ struct DaemonLoop {
     /// MASTER: a full configuration pass, then the other SMs' SMInfo (a higher one gets the subnet).
     mutating func heavySweep(takeover: Bool) async {
         let started = PassStart(client)
+        let firstAsMaster = subnet == nil
         if takeover { logger.notice("taking over: keeping every LID the ports hold, sending only what differs") }
         // A discovery made a moment ago (DISCOVERING -> MASTER) is not made again.
         let fresh = lastDiscovery
@@ -210,6 +214,8 @@ struct DaemonLoop {
         } else {
             for problem in report.problems { logger.error("\(problem)") }
         }
+        // The SA describes the ports as this pass left them (LIDs, SMLID, states), not as discovery found them.
+        if let subnet { await administer(subnet, heavy: true, firstAsMaster: firstAsMaster) }
         let found = await SMContact.find(in: report.discovery.fabric, routes: report.discovery.routes, client: client, smKey: options.smKey)
         remember(found.contacts)
         considerOthers(found.contacts.map(\.remote))

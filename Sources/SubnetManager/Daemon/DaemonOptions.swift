@@ -1,4 +1,5 @@
 import IBWire
+import SubnetAdministration
 
 /// How `swiftsm run` behaves beyond a single sweep.
 public struct DaemonOptions: Sendable {
@@ -22,11 +23,15 @@ public struct DaemonOptions: Sendable {
     public var flapLimit: Int
     public var flapWindow: Duration
     public var holdDown: Duration
+    /// The partitions (partitions.conf) whose P_Keys the endports get and whose IPoIB groups the SA creates.
+    public var partitions: PartitionConfiguration
+    /// SA requests waiting to be answered; past this the SA answers BUSY at once.
+    public var saQueueLimit: Int
 
     public init(sweep: SweepOptions = SweepOptions(), smKey: UInt64 = 1, sweepInterval: Duration? = .seconds(10),
                 pollInterval: Duration = .milliseconds(500), pollRetries: Int = 3, handoverTimeout: Duration = .seconds(5),
                 trapCoalescing: Duration = .milliseconds(20), flapLimit: Int = 4, flapWindow: Duration = .seconds(30),
-                holdDown: Duration = .seconds(60)) {
+                holdDown: Duration = .seconds(60), partitions: PartitionConfiguration = .openSMDefault, saQueueLimit: Int = 256) {
         self.sweep = sweep
         self.smKey = smKey
         self.sweepInterval = sweepInterval
@@ -37,5 +42,7 @@ public struct DaemonOptions: Sendable {
         self.flapLimit = flapLimit
         self.flapWindow = flapWindow
         self.holdDown = holdDown
+        self.partitions = partitions
+        self.saQueueLimit = saQueueLimit
     }
 }

@@ -94,6 +94,7 @@ extension DaemonLoop {
             status.activePorts = report.activePorts
             status.problems = healthy ? [] : [.subnetNotHealthy(report.problems)]
         }
+        if let subnet { await administer(subnet, heavy: false, firstAsMaster: false) }
         if !healthy {
             // What a partial view could not fix, a full one will.
             logger.notice("re-route left \(report.problems.count) problem(s); heavy pass")

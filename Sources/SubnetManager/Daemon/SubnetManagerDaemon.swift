@@ -33,6 +33,8 @@ public final class SubnetManagerDaemon: Sendable {
     let eventSink: AsyncStream<DaemonEvent>.Continuation
     /// Called after every pass with the new status (the metrics and the service manager's STATUS=).
     let observer: (@Sendable (DaemonStatus) -> Void)?
+    /// The Subnet Administration: answers class-0x03 MADs while we are MASTER.
+    public let subnetAdministration: SubnetAdministrationService
 
     /// `guid` is our port's GUID when the transport knows it (learned from discovery otherwise).
     public init(client: SMPClient, options: DaemonOptions, guid: GUID = .zero, logger: Logger = Logger(label: "swiftsm.daemon"),
@@ -47,7 +49,11 @@ public final class SubnetManagerDaemon: Sendable {
         self.pollClient = SMPClient(transport: client.transport, options: pollOptions, mKey: client.mKey, logger: logger)
         self.published = Mutex(DaemonStatus(own: OwnSMInfo(guid: guid, smKey: options.smKey, priority: options.sweep.priority, state: .notActive)))
         (events, eventSink) = AsyncStream.makeStream(of: DaemonEvent.self)
+        subnetAdministration = SubnetAdministrationService(transport: client.transport, queueLimit: options.saQueueLimit, logger: logger)
     }
+
+    /// Whether we are MASTER now (the SA answers only then).
+    var isMaster: Bool { published.withLock { $0.own.state == .master } }
 
     /// What the SM is doing now.
     public var status: DaemonStatus { published.withLock { $0 } }
@@ -61,9 +67,11 @@ public final class SubnetManagerDaemon: Sendable {
         await withDiscardingTaskGroup { group in
             group.addTask { await self.serveInbound() }
             group.addTask { await self.tick() }
+            group.addTask { await self.subnetAdministration.serve(isMaster: { self.isMaster }) }
             var loop = DaemonLoop(daemon: self)
             await loop.run()
             group.cancelAll()
+            subnetAdministration.finish()
         }
         eventSink.finish()
     }
@@ -95,6 +103,10 @@ public final class SubnetManagerDaemon: Sendable {
     }
 
     func handleInbound(_ mad: InboundMAD) async {
+        if mad.header.managementClass == SAMAD.managementClass {
+            await subnetAdministration.accept(mad, master: isMaster)
+            return
+        }
         let isSMP = mad.header.managementClass == ManagementClass.lidRoutedSMP.rawValue
             || mad.header.managementClass == ManagementClass.directedRouteSMP.rawValue
         guard isSMP else {

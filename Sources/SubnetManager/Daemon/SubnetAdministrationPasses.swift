@@ -1,0 +1,167 @@
+import FabricModel
+import IBTransport
+import IBWire
+import Routing
+import SubnetAdministration
+
+/// What the loop remembers of the SA's programming between passes.
+struct AdministrationLoopState {
+    /// The multicast generation last written to the switches (nil: none yet).
+    var multicastGeneration: Int?
+    /// MFT blocks as the switches hold them (read or written by us), by switch GUID and attribute modifier.
+    /// Cleared by every heavy pass: another SM may have written anything, and the fabric may have changed.
+    var multicastBlocks: [GUID: [UInt32: [UInt16]]] = [:]
+    var nextHousekeeping: ContinuousClock.Instant = .now
+}
+
+extension DaemonLoop {
+    var administration: SubnetAdministrationService { daemon.subnetAdministration }
+
+    /// After a configuration pass as MASTER: the SA answers from what the pass left, the endports get the
+    /// P_Keys of the partitions (heavy passes), the switches the multicast trees, and on the first pass of
+    /// a new master every CA port is told to register again (ClientReregister), since the groups and
+    /// subscriptions hosts made with the previous SA are not known to this one.
+    mutating func administer(_ report: SweepReport, heavy: Bool, firstAsMaster: Bool) async {
+        guard machine.state == .master else { return }
+        let started = ContinuousClock.now
+        await administration.publish(report, own: daemon.status.own, partitions: options.partitions)
+        if heavy {
+            saState.multicastBlocks = [:]
+            await programPKeys(report)
+        }
+        await programMulticast(report)
+        if firstAsMaster { await requestClientReregistration(report) }
+        logger.info("SA snapshot published, P_Keys and multicast reconciled in \(ContinuousClock.now - started)")
+    }
+
+    /// On the clock, as MASTER: rewrites the multicast trees when joins or leaves changed them, and drops
+    /// RMPP transfers that stalled.
+    mutating func administrationTick(now: ContinuousClock.Instant) async {
+        if now >= saState.nextHousekeeping {
+            saState.nextHousekeeping = now + .seconds(5)
+            let dropped = administration.sa.dropStalledTransfers()
+            if dropped > 0 { logger.info("SA: dropped \(dropped) stalled RMPP transfer(s)") }
+        }
+        guard let subnet, administration.sa.multicastGeneration != saState.multicastGeneration else { return }
+        await programMulticast(subnet)
+    }
+
+    // MARK: - Multicast
+
+    /// Writes the MFT blocks that differ from what the switches hold (read once, then remembered), for
+    /// the groups as they are now. MLIDs no longer in use are cleared.
+    mutating func programMulticast(_ report: SweepReport) async {
+        let generation = administration.sa.multicastGeneration
+        let program = administration.sa.multicastProgram
+        let fabric = report.discovery.fabric
+        let routes = report.discovery.routes
+        let client = self.client
+        let known = saState.multicastBlocks
+        let results = await mapConcurrently(fabric.switches, limit: client.runnerCount, executors: client.runnerExecutors) {
+            node -> (GUID, [UInt32: [UInt16]], sets: Int, failures: Int) in
+            let guid = fabric[node].guid
+            var holding = known[guid] ?? [:]
+            var wanted: [UInt32: [UInt16]] = [:]
+            let cap = fabric[node].switchInfo?.multicastFDBCap ?? 1024
+            for (modifier, block) in program.blocks(switch: node, portCount: fabric[node].portCount)
+            where MulticastForwardingTableBlock.blockAndPosition(of: modifier).block * MulticastForwardingTableBlock.entriesPerBlock < cap {
+                wanted[modifier] = block.portMasks
+            }
+            // Blocks we wrote before that the program no longer covers are emptied.
+            for (modifier, masks) in holding where wanted[modifier] == nil && masks.contains(where: { $0 != 0 }) {
+                wanted[modifier] = [UInt16](repeating: 0, count: MulticastForwardingTableBlock.entriesPerBlock)
+            }
+            var sets = 0, failures = 0
+            for (modifier, masks) in wanted.sorted(by: { $0.key < $1.key }) {
+                if holding[modifier] == nil {
+                    guard let read = try? await client.get(MulticastForwardingTableBlock.self, modifier: modifier, route: routes[node], node: guid)
+                    else { failures += 1; continue }
+                    holding[modifier] = read.portMasks
+                }
+                guard holding[modifier] != masks else { continue }
+                sets += 1
+                if (try? await client.set(MulticastForwardingTableBlock(portMasks: masks), modifier: modifier, route: routes[node], node: guid)) != nil {
+                    holding[modifier] = masks
+                } else {
+                    holding[modifier] = nil
+                    failures += 1
+                }
+            }
+            return (guid, holding, sets, failures)
+        }
+        var sets = 0, failures = 0
+        for (guid, holding, blockSets, blockFailures) in results {
+            saState.multicastBlocks[guid] = holding
+            sets += blockSets
+            failures += blockFailures
+        }
+        // A failure leaves the generation unwritten: the next tick tries again.
+        if failures == 0 { saState.multicastGeneration = generation }
+        if sets > 0 || failures > 0 {
+            let failed = failures > 0 ? ", \(failures) failed" : ""
+            logger.notice("multicast: \(program.mlids.count) group(s), \(sets) MFT block(s) written\(failed)")
+        }
+    }
+
+    // MARK: - Partitions
+
+    /// Writes the P_Key table blocks that differ from what each endport holds.
+    func programPKeys(_ report: SweepReport) async {
+        let program = administration.sa.pKeyProgram
+        let fabric = report.discovery.fabric
+        let routes = report.discovery.routes
+        let client = self.client
+        let ports = program.keys.sorted { ($0.node, $0.port.rawValue) < ($1.node, $1.port.rawValue) }
+        let results = await mapConcurrently(ports, limit: client.runnerCount, executors: client.runnerExecutors) { address -> (sets: Int, failures: Int) in
+            guard fabric[address] != nil || address.port == .management else { return (0, 0) }
+            let cap = Int(fabric[address.node].nodeInfo?.partitionCap ?? 32)
+            let (blocks, leftOut) = pKeyTableBlocks(program[address] ?? [], port: .management, partitionCap: cap)
+            let route = fabric.route(toPort: address, nodeRoutes: routes)
+            let guid = fabric[address.node].guid
+            var sets = 0, failures = leftOut.isEmpty ? 0 : 1
+            for (modifier, block) in blocks {
+                if let held = try? await client.get(PKeyTableBlock.self, modifier: modifier, route: route, node: guid), held.keys == block.keys { continue }
+                sets += 1
+                if (try? await client.set(block, modifier: modifier, route: route, node: guid)) == nil { failures += 1 }
+            }
+            return (sets, failures)
+        }
+        let sets = results.reduce(0) { $0 + $1.sets }, failures = results.reduce(0) { $0 + $1.failures }
+        if sets > 0 || failures > 0 {
+            let failed = failures > 0 ? ", \(failures) failed or over PartitionCap" : ""
+            logger.notice("partitions: \(sets) P_Key block(s) written, \(ports.count) endport(s)\(failed)")
+        }
+    }
+
+    // MARK: - Client reregistration
+
+    /// Sets PortInfo.ClientReregister on every ACTIVE CA port that supports it (CapabilityMask bit 25), so
+    /// that hosts join their groups and subscribe again with this SA.
+    func requestClientReregistration(_ report: SweepReport) async {
+        let fabric = report.discovery.fabric
+        let routes = report.discovery.routes
+        let client = self.client
+        var targets: [(PortAddress, PortInfo)] = []
+        for node in fabric.channelAdapters {
+            for port in fabric[node].knownPorts {
+                let address = PortAddress(node: node, port: port.number)
+                guard port.remote != nil, let info = report.apply.portInfos[address] ?? port.info, info.state == .active,
+                      info.capabilityMask & Self.clientReregistrationSupported != 0 else { continue }
+                targets.append((address, info))
+            }
+        }
+        let results = await mapConcurrently(targets, limit: client.runnerCount, executors: client.runnerExecutors) { target -> Bool in
+            var request = target.1
+            request.clientReregister = true
+            request.state = .noChange
+            request.physicalState = .noChange
+            let route = fabric.route(toPort: target.0, nodeRoutes: routes)
+            return (try? await client.set(request, modifier: UInt32(target.0.port.rawValue), route: route, node: fabric[target.0.node].guid)) != nil
+        }
+        let done = results.filter { $0 }.count
+        logger.notice("new master: ClientReregister set on \(done) of \(targets.count) CA port(s)")
+    }
+
+    /// PortInfo.CapabilityMask: IsClientReregistrationSupported.
+    static let clientReregistrationSupported: UInt32 = 1 << 25
+}

@@ -1,0 +1,122 @@
+import FabricModel
+import IBTransport
+import IBWire
+import Logging
+import Routing
+import SubnetAdministration
+import Synchronization
+
+/// The SA of the running SM: the inbound task hands it class-0x03 MADs, a task of its own answers them from
+/// the snapshot the last configuration pass published, and the loop publishes snapshots after its passes.
+///
+/// Answering never waits for a pass (the snapshot is immutable, `SubnetAdministrator` holds it behind a
+/// lock taken only to read it). Requests wait in a bounded queue: past `DaemonOptions.saQueueLimit` the
+/// inbound task answers BUSY at once. Only a MASTER answers; in any other state requests are dropped,
+/// as OpenSM's SA is silent while it is not master.
+public final class SubnetAdministrationService: Sendable {
+    public let sa: SubnetAdministrator
+    let transport: any MADTransport
+    let logger: Logger
+    let queueLimit: Int
+    private let queue: AsyncStream<InboundMAD>
+    private let queueSink: AsyncStream<InboundMAD>.Continuation
+    private let queued = Atomic<Int>(0)
+    private let counters = Mutex(SAServiceCounters())
+
+    init(transport: any MADTransport, queueLimit: Int, logger: Logger) {
+        self.sa = SubnetAdministrator()
+        self.transport = transport
+        self.queueLimit = max(1, queueLimit)
+        self.logger = logger
+        (queue, queueSink) = AsyncStream.makeStream(of: InboundMAD.self)
+    }
+
+    /// What the SA has done so far.
+    public var statistics: SAServiceCounters { counters.withLock { $0 } }
+
+    /// The address an answer to `source` goes to: the requester's QP with the general services Q_Key and
+    /// the P_Key index the request came with.
+    static func replyAddress(to source: MADAddress) -> MADAddress {
+        MADAddress(lid: source.lid, queuePair: source.queuePair, qKey: MADAddress.generalServicesQKey,
+                   serviceLevel: source.serviceLevel, pKeyIndex: source.pKeyIndex)
+    }
+
+    /// From the inbound task: queues `mad`, or answers BUSY when the queue is full. Never blocks on the SA.
+    func accept(_ mad: InboundMAD, master: Bool) async {
+        guard master else {
+            counters.withLock { $0.droppedNotMaster += 1 }
+            return
+        }
+        if queued.load(ordering: .relaxed) >= queueLimit {
+            counters.withLock { $0.busy += 1 }
+            if let busy = sa.busyResponse(to: mad.bytes) {
+                try? await transport.post(busy, to: Self.replyAddress(to: mad.source))
+            }
+            return
+        }
+        queued.add(1, ordering: .relaxed)
+        queueSink.yield(mad)
+    }
+
+    /// Answers queued requests until cancelled.
+    func serve(isMaster: @Sendable () -> Bool) async {
+        for await mad in queue {
+            queued.subtract(1, ordering: .relaxed)
+            if Task.isCancelled { break }
+            // A request queued while we were MASTER is not answered once we are not.
+            guard isMaster() else {
+                counters.withLock { $0.droppedNotMaster += 1 }
+                continue
+            }
+            let replies = sa.handle(mad.bytes, from: SARequester(lid: mad.source.lid, queuePair: mad.source.queuePair))
+            counters.withLock { $0.requests += 1; $0.replies += replies.count }
+            let address = Self.replyAddress(to: mad.source)
+            for reply in replies {
+                do throws(TransportError) {
+                    try await transport.post(reply, to: address)
+                } catch {
+                    counters.withLock { $0.sendFailures += 1 }
+                    logger.debug("SA answer to \(address) not sent: \(error)")
+                }
+            }
+        }
+    }
+
+    func finish() { queueSink.finish() }
+
+    /// Publishes what a configuration pass left and sends the Reports (traps 64/65) to subscribers.
+    func publish(_ report: SweepReport, own: OwnSMInfo, partitions: PartitionConfiguration) async {
+        guard let snapshot = Self.snapshot(of: report, own: own, partitions: partitions) else { return }
+        let events = sa.publish(snapshot)
+        let reports = sa.reports(for: events, nextTransactionID: { TransactionIDs.next() })
+        for report in reports {
+            let address = MADAddress(lid: report.destination.lid, queuePair: report.destination.queuePair, qKey: MADAddress.generalServicesQKey)
+            try? await transport.post(report.mad, to: address)
+        }
+        counters.withLock { $0.snapshots += 1; $0.reports += reports.count }
+    }
+
+    /// The SA's view of a configured subnet, with us (MASTER) as its SM; nil when our own port is unknown.
+    static func snapshot(of report: SweepReport, own: OwnSMInfo, partitions: PartitionConfiguration) -> SASnapshot? {
+        let fabric = report.discovery.fabric
+        guard let origin = fabric.origin, let port = fabric[origin], let lid = report.lids.lid(of: origin) else { return nil }
+        let sm = SMIdentity(port: origin, guid: port.guid, lid: lid, priority: own.priority, state: .master, smKey: own.smKey,
+                            activityCount: own.activityCount)
+        return SASnapshot(fabric: fabric, lids: report.lids, tables: report.tables, sm: sm, partitions: partitions)
+    }
+}
+
+/// Counts of what the running SA did.
+public struct SAServiceCounters: Sendable, Equatable {
+    /// Requests handed to the SA library, and the MADs it answered with.
+    public var requests = 0
+    public var replies = 0
+    /// Requests answered BUSY because the queue was full.
+    public var busy = 0
+    /// Requests dropped because we were not MASTER.
+    public var droppedNotMaster = 0
+    public var sendFailures = 0
+    public var snapshots = 0
+    /// Report(Notice) MADs sent to subscribers.
+    public var reports = 0
+}
