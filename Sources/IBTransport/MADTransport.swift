@@ -28,12 +28,22 @@ public protocol MADTransport: Sendable {
     /// TrapRepress, a Report.
     nonisolated(nonsending) func post(_ mad: [UInt8], to address: MADAddress) async throws(TransportError)
 
+    /// Posts only the first `length` bytes (at least the 56 of the MAD, RMPP and SA headers) of a 256-byte
+    /// MAD: an SA GetTable answer of one segment carries just its records, since receivers without RMPP
+    /// (saquery under umad2sim) count records by the length received. Transports that cannot send short
+    /// MADs send all 256 bytes.
+    nonisolated(nonsending) func post(_ mad: [UInt8], length: Int, to address: MADAddress) async throws(TransportError)
+
     /// Sends a request of any class (an SA query on QP1, say) and waits for the MAD that answers it, matched
     /// on transaction ID, class and attribute.
     nonisolated(nonsending) func exchangeMAD(_ mad: [UInt8], to address: MADAddress, timeout: Duration) async throws(TransportError) -> InboundMAD
 }
 
 extension MADTransport {
+    nonisolated(nonsending) public func post(_ mad: [UInt8], length: Int, to address: MADAddress) async throws(TransportError) {
+        try await post(mad, to: address)
+    }
+
     nonisolated(nonsending) public func exchangeKeepingWireBytes(_ request: SMP, timeout: Duration) async throws(TransportError) -> (response: SMP, wire: [UInt8]) {
         let response = try await exchange(request, timeout: timeout)
         return (response, response.encoded())

@@ -47,6 +47,11 @@ public final class RecordingTransport: MADTransport {
         try await inner.post(mad, to: address)
     }
 
+    nonisolated(nonsending) public func post(_ mad: [UInt8], length: Int, to address: MADAddress) async throws(TransportError) {
+        record(mad, from: .permissive, to: address.lid, direction: .sent)
+        try await inner.post(mad, length: length, to: address)
+    }
+
     nonisolated(nonsending) public func exchangeMAD(_ mad: [UInt8], to address: MADAddress, timeout: Duration) async throws(TransportError) -> InboundMAD {
         record(mad, from: .permissive, to: address.lid, direction: .sent)
         let answer = try await inner.exchangeMAD(mad, to: address, timeout: timeout)

@@ -185,6 +185,12 @@ public final class UMadTransport: MADTransport {
         if let failure = send(mad, to: address, timeout: nil) { throw failure }
     }
 
+    nonisolated(nonsending) public func post(_ mad: [UInt8], length: Int, to address: MADAddress) async throws(TransportError) {
+        guard running.load(ordering: .acquiring) else { throw .closed }
+        guard mad.count == SMP.madSize else { throw .sendFailed("a MAD is 256 bytes, not \(mad.count)") }
+        if let failure = send(mad, to: address, timeout: nil, length: min(max(length, 56), SMP.madSize)) { throw failure }
+    }
+
     public func close() async {
         guard running.exchange(false, ordering: .acquiringAndReleasing) else {
             // Someone else is closing (a signal handler, say): return only once the port is really closed,
@@ -221,15 +227,16 @@ public final class UMadTransport: MADTransport {
         return send(buffer: &buffer, managementClass: request.managementClass.rawValue, to: .subnetManagement(LID(lid)), timeout: timeout)
     }
 
-    private func send(_ mad: [UInt8], to address: MADAddress, timeout: Duration?) -> TransportError? {
+    private func send(_ mad: [UInt8], to address: MADAddress, timeout: Duration?, length: Int = SMP.madSize) -> TransportError? {
         var buffer = [UInt8](repeating: 0, count: bufferSize)
         buffer.replaceSubrange((bufferSize - SMP.madSize)..<bufferSize, with: mad)
-        return send(buffer: &buffer, managementClass: mad[1], to: address, timeout: timeout)
+        return send(buffer: &buffer, managementClass: mad[1], to: address, timeout: timeout, length: length)
     }
 
     /// Sends the MAD at the end of `buffer`. With a timeout the kernel keeps the send open for the response
     /// (it only delivers a response while such a send waits); without one the MAD expects no answer.
-    private func send(buffer: inout [UInt8], managementClass: UInt8, to address: MADAddress, timeout: Duration?) -> TransportError? {
+    private func send(buffer: inout [UInt8], managementClass: UInt8, to address: MADAddress, timeout: Duration?,
+                      length: Int = SMP.madSize) -> TransportError? {
         guard let agent = agentByClass[managementClass] else {
             return .sendFailed("no agent for management class 0x\(String(managementClass, radix: 16))")
         }
@@ -242,7 +249,7 @@ public final class UMadTransport: MADTransport {
                           Int32(bitPattern: address.qKey))
             umad_set_pkey(raw.baseAddress, Int32(address.pKeyIndex))
             guard umad_get_mad(raw.baseAddress) == raw.baseAddress! + (bufferSize - SMP.madSize) else { return -EINVAL }
-            return sendLock.withLock { _ in umad_send(portID, agent, raw.baseAddress, Int32(SMP.madSize), timeoutMilliseconds, 0) }
+            return sendLock.withLock { _ in umad_send(portID, agent, raw.baseAddress, Int32(length), timeoutMilliseconds, 0) }
         }
         return rc < 0 ? .sendFailed(String(cString: strerror(-rc))) : nil
     }

@@ -73,7 +73,7 @@ public final class SubnetAdministrationService: Sendable {
             let address = Self.replyAddress(to: mad.source)
             for reply in replies {
                 do throws(TransportError) {
-                    try await transport.post(reply, to: address)
+                    try await transport.post(reply, length: Self.wireLength(of: reply), to: address)
                 } catch {
                     counters.withLock { $0.sendFailures += 1 }
                     logger.debug("SA answer to \(address) not sent: \(error)")
@@ -83,6 +83,15 @@ public final class SubnetAdministrationService: Sendable {
     }
 
     func finish() { queueSink.finish() }
+
+    /// How many bytes of an answer go on the wire: a GetTable answer in one RMPP segment ends with its last
+    /// record (the headers' 36 bytes before the SA header, plus PayloadLength, which counts the SA header),
+    /// as OpenSM sends it; everything else is a whole MAD.
+    static func wireLength(of reply: [UInt8]) -> Int {
+        guard let mad = try? SAMAD(decoding: reply), mad.rmpp.isActive,
+              mad.rmpp.flags & RMPPHeader.flagFirst != 0, mad.rmpp.flags & RMPPHeader.flagLast != 0 else { return SMP.madSize }
+        return min(SMP.madSize, 36 + Int(mad.rmpp.data2))
+    }
 
     /// Publishes what a configuration pass left and sends the Reports (traps 64/65) to subscribers.
     func publish(_ report: SweepReport, own: OwnSMInfo, partitions: PartitionConfiguration) async {
