@@ -291,6 +291,13 @@ public final class UMadTransport: MADTransport {
             return
         }
         guard let key = SMP.matchKey(of: mad), let waiting = pending.withLock({ $0.removeValue(forKey: key) }) else {
+            // An SA "response" nobody waits for is an RMPP ACK, STOP or ABORT from the receiver of a GetTable
+            // answer: the SA needs it to send the next segments.
+            if status == 0, role.contains(.subnetAdministration), mad.count > 1, mad[1] == Self.subnetAdministrationClass,
+               let inbound = try? InboundMAD(bytes: mad, source: source) {
+                inboundSink.yield(inbound)
+                return
+            }
             unmatched.add(1, ordering: .relaxed)
             return
         }

@@ -15,9 +15,12 @@ public struct PortSettings: Hashable, Sendable {
     public var activate: Bool
     /// Endports: the M_Key, protect bits and lease period (nil: leave them as they are).
     public var mKey: MKeyPolicy?
+    /// Endports: the subnet prefix, the upper half of the port's GID (hosts build their GIDs from it).
+    public var gidPrefix: UInt64?
 
     public init(lid: LID? = nil, lmc: UInt8? = nil, masterSMLID: LID? = nil, subnetTimeout: UInt8? = nil,
-                neighborMTU: UInt8? = nil, operationalVLs: UInt8? = nil, activate: Bool = false, mKey: MKeyPolicy? = nil) {
+                neighborMTU: UInt8? = nil, operationalVLs: UInt8? = nil, activate: Bool = false, mKey: MKeyPolicy? = nil,
+                gidPrefix: UInt64? = nil) {
         self.lid = lid
         self.lmc = lmc
         self.masterSMLID = masterSMLID
@@ -26,6 +29,7 @@ public struct PortSettings: Hashable, Sendable {
         self.operationalVLs = operationalVLs
         self.activate = activate
         self.mKey = mKey
+        self.gidPrefix = gidPrefix
     }
 }
 
@@ -85,6 +89,7 @@ public struct ConfigurationPlan: Sendable {
                     settings.masterSMLID = smLID
                     settings.subnetTimeout = subnetTimeout
                     settings.mKey = mKey
+                    settings.gidPrefix = GID.defaultPrefix
                 }
                 if let remote = port.remote, let near = port.info, let far = fabric[remote]?.info {
                     settings.neighborMTU = min(near.mtuCap, far.mtuCap)

@@ -128,6 +128,7 @@ public struct FabricProgrammer: Sendable {
         if let lid = settings.lid { wanted.lid = lid }
         if let lmc = settings.lmc { wanted.lmc = lmc }
         if let smLID = settings.masterSMLID { wanted.masterSMLID = smLID }
+        if let prefix = settings.gidPrefix { wanted.gidPrefix = prefix }
         if let mtu = settings.neighborMTU { wanted.neighborMTU = mtu }
         if let vls = settings.operationalVLs { wanted.operationalVLs = vls }
         if let policy = settings.mKey { wanted.apply(policy) }

@@ -214,7 +214,10 @@ struct MulticastState {
             for (guid, member) in group.members.sorted(by: { $0.key < $1.key }) where trusted || guid == ownGUID {
                 candidates.append(answer(group, portGID: GID(port: guid, prefix: snapshot.subnetPrefix), member: member))
             }
-            if !trusted || group.members.isEmpty { candidates.append(group.record) }
+            // One record per group for an untrusted requester, as OpenSM answers: its own membership, or the
+            // group with no port GID (osmtest -f m checks that MGIDs do not repeat).
+            let ownMembership = ownGUID.map { group.members[$0] != nil } ?? false
+            if (!trusted && !ownMembership) || group.members.isEmpty { candidates.append(group.record) }
             result += candidates.filter { $0.matches(query, mask: mask) }
         }
         return result

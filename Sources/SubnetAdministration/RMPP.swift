@@ -72,6 +72,8 @@ struct RMPPTransfer {
     /// Bumped at each ACK; `dropStalledTransfers` removes transfers it finds unchanged.
     var progress: Int
     var lastChecked: Int
+    /// Order of creation (the oldest abandoned transfer is the one evicted).
+    var serial = 0
 }
 
 struct TransferKey: Hashable {

@@ -42,6 +42,7 @@ public final class SubnetAdministrator: Sendable {
         var services: [ServiceRecord] = []
         var subscriptions: [Subscription] = []
         var transfers: [TransferKey: RMPPTransfer] = [:]
+        var nextTransferSerial = 0
         /// Bumped whenever the groups or the snapshot change (the trees may then differ).
         var multicastGeneration = 0
     }
@@ -255,8 +256,16 @@ public final class SubnetAdministrator: Sendable {
         guard segments.count > options.initialWindow else { return segments }
         let key = TransferKey(lid: context.requester.lid, queuePair: context.requester.queuePair, transactionID: request.transactionID)
         let admitted = state.withLock { state -> Bool in
-            guard state.transfers[key] != nil || state.transfers.count < options.maxOpenTransfers else { return false }
-            state.transfers[key] = RMPPTransfer(segments: segments, sentThrough: options.initialWindow, progress: 0, lastChecked: -1)
+            if state.transfers[key] == nil, state.transfers.count >= options.maxOpenTransfers {
+                // A requester asking again without ever acknowledging an earlier answer has given it up (or
+                // does no RMPP, as under umad2sim): its oldest such transfer makes room. Otherwise BUSY.
+                guard let abandoned = state.transfers.filter({ $0.key.lid == key.lid && $0.key.queuePair == key.queuePair && $0.value.progress == 0 })
+                    .min(by: { $0.value.serial < $1.value.serial })?.key else { return false }
+                state.transfers[abandoned] = nil
+            }
+            state.nextTransferSerial += 1
+            state.transfers[key] = RMPPTransfer(segments: segments, sentThrough: options.initialWindow, progress: 0, lastChecked: -1,
+                                                serial: state.nextTransferSerial)
             return true
         }
         guard admitted else { return [reply(request, status: .busy).encoded()] }

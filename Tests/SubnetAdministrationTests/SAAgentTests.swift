@@ -139,8 +139,17 @@ import TestSupport
         let fabric = try generateFabric(.fatTree2, options: GeneratorOptions(radix: 8))
         let h = try SAHarness(fabric, options: SAOptions(maxOpenTransfers: 2))
         #expect(h.ask(.getTable, .portInfoRecord, from: "host-1", transactionID: 1)[0].status == .ok)
-        #expect(h.ask(.getTable, .portInfoRecord, from: "host-1", transactionID: 2)[0].status == .ok)
-        #expect(h.ask(.getTable, .portInfoRecord, from: "host-1", transactionID: 3)[0].status == .busy)
+        #expect(h.ask(.getTable, .portInfoRecord, from: "host-2", transactionID: 2)[0].status == .ok)
+        #expect(h.ask(.getTable, .portInfoRecord, from: "host-3", transactionID: 3)[0].status == .busy)
+        // A requester asking again without ever acknowledging its earlier answer gives that one up
+        // (receivers without RMPP never ACK): its oldest unacknowledged transfer makes room.
+        #expect(h.ask(.getTable, .portInfoRecord, from: "host-1", transactionID: 4)[0].status == .ok)
+        #expect(h.sa.openTransfers == 2)
+        // Once acknowledged, a transfer is not given up: host-2 ACKs, then asks again and gets BUSY.
+        let first = h.ask(.getTable, .portInfoRecord, from: "host-2", transactionID: 5)
+        #expect(first[0].status == .ok, "host-2's transfer 2 (never ACKed) made room for 5")
+        _ = h.sa.handle(RMPP.ack(for: first[0], received: 1, windowLast: 2).encoded(), from: h.requester("host-2"))
+        #expect(h.ask(.getTable, .portInfoRecord, from: "host-2", transactionID: 6)[0].status == .busy)
         // Single-MAD answers are still served.
         #expect(h.ask(.get, .classPortInfo, from: "host-1")[0].status == .ok)
         // An answer larger than the table limit (12 LFT records of 72 bytes here): no resources, and nothing held.

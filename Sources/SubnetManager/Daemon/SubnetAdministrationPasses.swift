@@ -38,7 +38,8 @@ extension DaemonLoop {
     /// RMPP transfers that stalled.
     mutating func administrationTick(now: ContinuousClock.Instant) async {
         if now >= saState.nextHousekeeping {
-            saState.nextHousekeeping = now + .seconds(5)
+            // Often: under umad2sim (no RMPP) no ACK ever comes, and stalled transfers would fill the SA's slots.
+            saState.nextHousekeeping = now + .seconds(1)
             let dropped = administration.sa.dropStalledTransfers()
             if dropped > 0 { logger.info("SA: dropped \(dropped) stalled RMPP transfer(s)") }
         }
