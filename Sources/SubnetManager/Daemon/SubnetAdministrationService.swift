@@ -70,6 +70,7 @@ public final class SubnetAdministrationService: Sendable {
             }
             let replies = sa.handle(mad.bytes, from: SARequester(lid: mad.source.lid, queuePair: mad.source.queuePair))
             counters.withLock { $0.requests += 1; $0.replies += replies.count }
+            logger.debug("SA: method 0x\(String(mad.header.method, radix: 16)) attribute 0x\(String(mad.header.attributeID, radix: 16)) from \(mad.source): \(replies.count) answer(s)")
             let address = Self.replyAddress(to: mad.source)
             for reply in replies {
                 do throws(TransportError) {

@@ -1,0 +1,145 @@
+import FabricModel
+import Foundation
+import TestSupport
+import Testing
+
+/// The SA of `swiftsm run` on real ibsim under umad2sim, judged by saquery and osmtest, with OpenSM on a
+/// second ibsim of the same fabric as the reference. (Under umad2sim there is no RMPP: every answer is
+/// one MAD, so the queries here are those with short answers; see the field notes.)
+@Suite(.serialized) struct SubnetAdministrationAgainstIbsimTests {
+    /// The fields of one saquery record dump (`name.....value` lines), first occurrence of each.
+    static func fields(_ text: String) -> [String: String] {
+        var result: [String: String] = [:]
+        for line in text.split(separator: "\n") {
+            let trimmed = line.trimmingCharacters(in: .whitespaces)
+            guard let dots = trimmed.range(of: "..") else { continue }
+            let name = String(trimmed[..<dots.lowerBound])
+            let value = trimmed[dots.lowerBound...].drop { $0 == "." }.trimmingCharacters(in: .whitespaces)
+            if !name.isEmpty, result[name] == nil { result[name] = value }
+        }
+        return result
+    }
+
+    static func saquery(_ ibsim: IbsimFabric, _ arguments: [String], from host: String = "host-3") throws -> CommandResult {
+        try ibsim.run("/usr/sbin/saquery", arguments, timeout: 20, environment: ["SIM_HOST": host])
+    }
+
+    /// A SwiftSM-run fabric, up, with the LIDs the diag tools see.
+    static func swiftSMFabric(_ topology: String, _ arguments: [String] = []) throws -> (IbsimFabric, Process) {
+        let ibsim = try IbsimFabric(topology: topology)
+        let sm = try RunAgainstIbsimTests.startSwiftSM(ibsim, at: "host-0", name: "swiftsm", arguments)
+        #expect(ibsim.waitFor("swiftsm.log") { $0.contains("subnet up") }, "\(ibsim.read("swiftsm.log"))")
+        #expect(ibsim.waitUntil { (try? saquery(ibsim, ["-c"]).status) == 0 }, "\(ibsim.read("swiftsm.log"))")
+        return (ibsim, sm)
+    }
+
+    /// An OpenSM-run fabric, once the diag tools find it configured and its SA answers.
+    static func openSMFabric(_ topology: String) throws -> (IbsimFabric, Process, FabricVerdict?) {
+        let ibsim = try IbsimFabric(topology: topology)
+        let sm = try RunAgainstIbsimTests.startOpenSM(ibsim, at: "host-0", priority: 1)
+        var verdict: FabricVerdict?
+        #expect(ibsim.waitUntil(timeout: 60) {
+            verdict = try? FabricVerdict.judge(ibsim, from: "host-5")
+            return verdict?.isConfigured == true && (try? saquery(ibsim, ["-c"]).status) == 0
+        }, "\(ibsim.read("opensm.log").suffix(2000))")
+        return (ibsim, sm, verdict)
+    }
+
+    /// The LID the diag tools found on the host `name` (0 if none: the comparisons then fail, not crash).
+    static func lid(of name: String, _ verdict: FabricVerdict) -> UInt16 {
+        guard let node = verdict.fabric.nodes.first(where: { $0.description == name }), let port = node.knownPorts.first else { return 0 }
+        return verdict.lidByPortGUID[port.guid.rawValue] ?? 0
+    }
+
+    @Test func saqueryGetsWhatOpenSMsSAGivesWhereTheSpecLeavesNoChoice() throws {
+        let topology = try RunAgainstIbsimTests.fabric()
+        let (ours, sm) = try Self.swiftSMFabric(topology, ["--priority", "5"])
+        defer { ours.stop() }
+        defer { ours.end(sm) }
+        let (reference, opensm, judged) = try Self.openSMFabric(topology)
+        defer { reference.stop() }
+        defer { reference.end(opensm) }
+        let verdict = try FabricVerdict.judge(ours, from: "host-5")
+        try #require(verdict.isConfigured, "\(verdict.problems)")
+        let referenceVerdict = try #require(judged)
+
+        // ClassPortInfo.
+        let classPortInfo = try Self.saquery(ours, ["-c"])
+        #expect(classPortInfo.status == 0, "\(classPortInfo.stderr)")
+        let info = Self.fields(classPortInfo.stdout)
+        #expect(info["Base version"] == "1" && info["Class version"] == "2", "\(classPortInfo.stdout)")
+
+        // NodeRecord and PortInfoRecord of a host, by its LID: everything but the LIDs (each SM picks its own) as OpenSM's.
+        let lid = Self.lid(of: "host-2", verdict), referenceLID = Self.lid(of: "host-2", referenceVerdict)
+        let node = try Self.saquery(ours, ["NR", "\(lid)"]), referenceNode = try Self.saquery(reference, ["NR", "\(referenceLID)"])
+        #expect(node.status == 0 && referenceNode.status == 0, "\(node.stderr)")
+        var nodeFields = Self.fields(node.stdout), referenceNodeFields = Self.fields(referenceNode.stdout)
+        #expect(nodeFields["lid"] == "\(lid)" && nodeFields["NodeDescription"] == "host-2", "\(node.stdout)")
+        nodeFields["lid"] = nil
+        referenceNodeFields["lid"] = nil
+        #expect(nodeFields == referenceNodeFields)
+        let port = try Self.saquery(ours, ["PIR", "\(lid)"]), referencePort = try Self.saquery(reference, ["PIR", "\(referenceLID)"])
+        #expect(port.status == 0 && referencePort.status == 0, "\(port.stderr)")
+        var portFields = Self.fields(port.stdout), referencePortFields = Self.fields(referencePort.stdout)
+        let smLID = Self.lid(of: "host-0", verdict), referenceSMLID = Self.lid(of: "host-0", referenceVerdict)
+        #expect(portFields["Lid:"] == "\(lid)" && portFields["SMLid:"] == "\(smLID)", "\(port.stdout)")
+        #expect(referencePortFields["SMLid:"] == "\(referenceSMLID)")
+        for field in ["EndPortLid", "Lid:", "SMLid:", "MkeyLeasePeriod:"] {
+            portFields[field] = nil
+            referencePortFields[field] = nil
+        }
+        #expect(portFields == referencePortFields)
+
+        // PathRecords between hosts: the LIDs of both ends, the GIDs, MTU, rate, P_Key, reversibility as OpenSM's.
+        for (source, destination) in [("host-2", "host-6"), ("host-1", "host-0"), ("host-7", "host-4")] {
+            // (By LID: saquery resolves names through a NodeRecord table, which umad2sim cuts to one MAD.)
+            let path = try Self.saquery(ours, ["-p", "--src-to-dst", "\(Self.lid(of: source, verdict)):\(Self.lid(of: destination, verdict))"])
+            let referencePath = try Self.saquery(reference, ["-p", "--src-to-dst",
+                                                             "\(Self.lid(of: source, referenceVerdict)):\(Self.lid(of: destination, referenceVerdict))"])
+            #expect(path.status == 0 && referencePath.status == 0, "\(path.stderr)")
+            var fields = Self.fields(path.stdout), referenceFields = Self.fields(referencePath.stdout)
+            #expect(fields["slid"] == "\(Self.lid(of: source, verdict))" && fields["dlid"] == "\(Self.lid(of: destination, verdict))",
+                    "\(path.stdout)")
+            #expect(fields["mtu"] == "0x84" && fields["rate"] == "0x83", "2048 bytes, 10 Gb/s (4x SDR, ibsim's links)")
+            for field in ["slid", "dlid", "pkt_life"] {
+                fields[field] = nil
+                referenceFields[field] = nil
+            }
+            #expect(fields == referenceFields, "\(source) -> \(destination)")
+        }
+
+        // The IPoIB broadcast group of the default partition, as OpenSM pre-creates it.
+        let groups = try Self.saquery(ours, ["-g"]), referenceGroups = try Self.saquery(reference, ["-g"])
+        #expect(groups.status == 0 && referenceGroups.status == 0, "\(groups.stderr)")
+        #expect(Self.fields(groups.stdout) == Self.fields(referenceGroups.stdout), "\(groups.stdout)")
+        #expect(Self.fields(groups.stdout)["MGID"] == "ff12:401b:ffff::ffff:ffff" && Self.fields(groups.stdout)["Mlid"] == "0xC000")
+        #expect(groups.stdout.components(separatedBy: "MCMemberRecord group dump").count == 2, "one group, no padding records")
+
+        // SMInfoRecord: us, MASTER, our priority.
+        let smInfo = try Self.saquery(ours, ["SMIR"])
+        #expect(smInfo.status == 0, "\(smInfo.stderr)")
+        let smFields = Self.fields(smInfo.stdout)
+        let ourGUID = verdict.fabric.nodes.first { $0.description == "host-0" }?.knownPorts.first?.guid.rawValue ?? 0
+        #expect(smFields["LID"] == "\(smLID)" && smFields["SMState"] == "3" && smFields["Priority"] == "5", "\(smInfo.stdout)")
+        #expect(smFields["GUID"] == "0x" + String(repeating: "0", count: 16 - String(ourGUID, radix: 16).count) + String(ourGUID, radix: 16))
+    }
+
+    /// The osmtest flows that pass against OpenSM under umad2sim pass against SwiftSM.
+    @Test func osmtestFlowsPass() throws {
+        let (ibsim, sm) = try Self.swiftSMFabric(try RunAgainstIbsimTests.fabric())
+        defer { ibsim.stop() }
+        defer { ibsim.end(sm) }
+        let inventory = ibsim.directory.path + "/osmtest.dat"
+        for flow in [["-f", "c"], ["-f", "e"], ["-f", "f", "-s1"], ["-f", "f", "-s2"], ["-f", "f", "-s3"], ["-f", "f", "-s4"]] {
+            let started = Date()
+            defer { print("osmtest \(flow.joined(separator: " ")): \(Date().timeIntervalSince(started)) s") }
+            let result = try ibsim.run("/usr/sbin/osmtest", flow + ["-i", inventory], timeout: 60, environment: ["SIM_HOST": "host-3"])
+            let verdict = result.stdout.split(separator: "\n").last { $0.contains("OSMTEST: TEST") } ?? "no verdict"
+            #expect(result.status == 0 && verdict.contains("PASS"), "osmtest \(flow.joined(separator: " ")): \(verdict)\n\(result.stdout.suffix(1500))")
+            print("osmtest \(flow.joined(separator: " ")): \(verdict)")
+        }
+        // The SA never gave up: nothing in its log says it died, and it still answers.
+        #expect(sm.isRunning)
+        #expect(try Self.saquery(ibsim, ["-c"]).status == 0)
+    }
+}
