@@ -69,6 +69,8 @@ let package = Package(
             .product(name: "Logging", package: "swift-log"),
         ]),
 
+        // A test tool: joins a multicast group through the SA (saquery cannot), for the ibsim tests.
+        .executableTarget(name: "sa-join", dependencies: ["IBWire", "IBTransport"], path: "Tests/Tools/SAJoin"),
         .target(name: "TestSupport", dependencies: ["IBWire", "IBTransport", "FabricModel", "FabricSimulator", "Discovery", "Routing"], path: "Tests/TestSupport"),
         .testTarget(name: "IBWireTests", dependencies: ["IBWire", "CIBMad", "TestSupport"], exclude: ["Fixtures"]),
         .testTarget(name: "IBTransportTests", dependencies: ["IBTransport", "TestSupport"]),

@@ -143,3 +143,144 @@ import Testing
         #expect(try Self.saquery(ibsim, ["-c"]).status == 0)
     }
 }
+
+/// Multicast trees and partitions that `swiftsm run` writes, as dump_mfts and smpquery see them.
+@Suite(.serialized) struct MulticastAndPartitionsAgainstIbsimTests {
+    /// The `sa-join` test tool built beside `swiftsm`.
+    static var joinTool: String { URL(fileURLWithPath: swiftsmExecutable).deletingLastPathComponent().appendingPathComponent("sa-join").path }
+
+    /// The ports each switch forwards `mlid` to, by switch description, from dump_mfts.
+    static func multicastPorts(_ dump: String, mlid: String) -> [String: Set<Int>] {
+        var result: [String: Set<Int>] = [:]
+        var current: String?
+        var columns: [(port: Int, column: Int)] = []
+        for line in dump.split(separator: "\n", omittingEmptySubsequences: false).map(String.init) {
+            if line.hasPrefix("Multicast mlids"), let open = line.lastIndex(of: "("), let close = line.lastIndex(of: ")") {
+                current = String(line[line.index(after: open)..<close])
+                result[current!] = []
+            } else if line.trimmingCharacters(in: .whitespaces).hasPrefix("Ports:"), let start = line.range(of: "Ports:")?.upperBound {
+                columns = []
+                var column = line.distance(from: line.startIndex, to: start)
+                for token in line[start...].split(separator: " ", omittingEmptySubsequences: false) {
+                    if let port = Int(token) { columns.append((port, column)) }
+                    column += token.count + 1
+                }
+            } else if let current, line.hasPrefix(mlid) {
+                let characters = Array(line)
+                for (port, column) in columns where column < characters.count && characters[column] == "x" { result[current]!.insert(port) }
+            }
+        }
+        return result
+    }
+
+    @Test func hostsThatJoinTheBroadcastGroupGetATreeReachingEveryMemberWithoutLoops() throws {
+        let (ibsim, sm) = try SubnetAdministrationAgainstIbsimTests.swiftSMFabric(try RunAgainstIbsimTests.fabric())
+        defer { ibsim.stop() }
+        defer { ibsim.end(sm) }
+        let verdict = try FabricVerdict.judge(ibsim, from: "host-5")
+        try #require(verdict.isConfigured, "\(verdict.problems)")
+        let fabric = verdict.fabric
+        let smLID = SubnetAdministrationAgainstIbsimTests.lid(of: "host-0", verdict)
+        // No member yet: the broadcast group exists (saquery -g) but no switch forwards it, as with OpenSM.
+        let before = try ibsim.run("/usr/sbin/dump_mfts", [], timeout: 20, environment: ["SIM_HOST": "host-5"])
+        #expect(Self.multicastPorts(before.stdout, mlid: "0xc000").values.allSatisfy { $0.isEmpty }, "\(before.stdout)")
+
+        let members = ["host-1", "host-3", "host-6", "host-7"]
+        for host in members {
+            let join = try ibsim.run(Self.joinTool, ["\(smLID)", "join", "ff12:401b:ffff::ffff:ffff"], timeout: 20, environment: ["SIM_HOST": host])
+            #expect(join.status == 0 && join.stdout.contains("mlid 0xc000"), "\(host): \(join.stdout) \(join.stderr)")
+        }
+        // The MFTs follow the joins within a tick or two.
+        var ports: [String: Set<Int>] = [:]
+        let memberPorts = members.map { name -> (switchName: String, port: Int) in
+            let node = fabric.nodes.firstIndex { $0.description == name }!
+            let remote = fabric[node].knownPorts.first!.remote!
+            return (fabric[remote.node].description, Int(remote.port.rawValue))
+        }
+        let reached = ibsim.waitUntil(timeout: 10) {
+            let dump = (try? ibsim.run("/usr/sbin/dump_mfts", [], timeout: 20, environment: ["SIM_HOST": "host-5"]).stdout) ?? ""
+            ports = Self.multicastPorts(dump, mlid: "0xc000")
+            return memberPorts.allSatisfy { ports[$0.switchName]?.contains($0.port) == true }
+        }
+        #expect(reached, "\(ports)")
+        // Every member port is in the tree and no other host port is.
+        for (index, node) in fabric.nodes.enumerated() where node.type == .switch {
+            for port in node.knownPorts {
+                guard let remote = port.remote, fabric[remote.node].type != .switch else { continue }
+                let isMember = members.contains(fabric[remote.node].description)
+                #expect((ports[node.description]?.contains(Int(port.number.rawValue)) ?? false) == isMember,
+                        "\(fabric.describe(PortAddress(node: index, port: port.number)))")
+            }
+        }
+        // The switch-to-switch part is a tree: every edge set at both ends, connected, one edge fewer than switches.
+        var edges = 0
+        var neighbours: [String: Set<String>] = [:]
+        for node in fabric.nodes where node.type == .switch {
+            for port in node.knownPorts where ports[node.description]?.contains(Int(port.number.rawValue)) == true {
+                guard let remote = port.remote, fabric[remote.node].type == .switch else { continue }
+                let far = fabric[remote.node].description
+                #expect(ports[far]?.contains(Int(remote.port.rawValue)) == true, "\(node.description)[\(port.number)] -> \(far) is one-way")
+                neighbours[node.description, default: []].insert(far)
+                edges += 1
+            }
+        }
+        let treeSwitches = Set(ports.filter { !$0.value.isEmpty }.keys)
+        #expect(edges / 2 == treeSwitches.count - 1, "a loop: \(edges / 2) links for \(treeSwitches.count) switches")
+        var seen: Set<String> = [treeSwitches.first!]
+        var queue = Array(seen)
+        while let next = queue.popLast() {
+            for far in neighbours[next, default: []] where !seen.contains(far) { seen.insert(far); queue.append(far) }
+        }
+        #expect(seen == treeSwitches, "the tree is not connected: \(ports)")
+
+        // Leaving: the last member of a leaf leaves, and its leaf stops forwarding to it.
+        let leave = try ibsim.run(Self.joinTool, ["\(smLID)", "leave", "ff12:401b:ffff::ffff:ffff"], timeout: 20, environment: ["SIM_HOST": "host-3"])
+        #expect(leave.status == 0, "\(leave.stdout)")
+        let pruned = ibsim.waitUntil(timeout: 10) {
+            let dump = (try? ibsim.run("/usr/sbin/dump_mfts", [], timeout: 20, environment: ["SIM_HOST": "host-5"]).stdout) ?? ""
+            ports = Self.multicastPorts(dump, mlid: "0xc000")
+            return ports[memberPorts[1].switchName]?.isEmpty == true
+        }
+        #expect(pruned, "\(ports)")
+    }
+
+    @Test func partitionsFromAFileReachThePKeyTables() throws {
+        let ibsim = try IbsimFabric(topology: try RunAgainstIbsimTests.fabric())
+        defer { ibsim.stop() }
+        // host-3's port GUID, read before any SM runs (directed route to its own node).
+        let nodeInfo = try ibsim.run("/usr/sbin/smpquery", ["-D", "nodeinfo", "0"], timeout: 20, environment: ["SIM_HOST": "host-3"]).stdout
+        let guid = try #require(SubnetAdministrationAgainstIbsimTests.fields(nodeInfo)["PortGuid:"], "\(nodeInfo)")
+        let configuration = """
+            # three partitions beside the default one
+            Default=0x7fff, ipoib : ALL=full;
+            compute=0x0010, ipoib : ALL_CAS=full;
+            storage=0x0020 : ALL_CAS=limited, SELF=full;
+            admin=0x0030 : \(guid)=full;
+            """
+        let path = ibsim.directory.appendingPathComponent("partitions.conf")
+        try configuration.write(to: path, atomically: true, encoding: .utf8)
+        let sm = try RunAgainstIbsimTests.startSwiftSM(ibsim, at: "host-0", name: "swiftsm", ["--partitions", path.path])
+        defer { ibsim.end(sm) }
+        #expect(ibsim.waitFor("swiftsm.log") { $0.contains("partitions:") }, "\(ibsim.read("swiftsm.log"))")
+        let verdict = try FabricVerdict.judge(ibsim, from: "host-5")
+        try #require(verdict.isConfigured, "\(verdict.problems)")
+
+        func keys(_ lid: UInt16, port: Int? = nil) throws -> [String] {
+            let out = try ibsim.run("/usr/sbin/smpquery", ["pkeys", "\(lid)"] + (port.map { ["\($0)"] } ?? []), timeout: 20,
+                                    environment: ["SIM_HOST": "host-5"]).stdout
+            return out.split(separator: "\n").filter { $0.contains(":") && !$0.contains("capacity") }
+                .flatMap { $0.split(separator: ":")[1].split(separator: " ").map(String.init) }.filter { $0 != "0x0000" }
+        }
+        let lid = { SubnetAdministrationAgainstIbsimTests.lid(of: $0, verdict) }
+        #expect(try keys(lid("host-3")) == ["0xffff", "0x8010", "0x0020", "0x8030"])
+        #expect(try keys(lid("host-5")) == ["0xffff", "0x8010", "0x0020"])
+        // SELF: the SM's own port is a full member of storage (and a limited one through ALL_CAS).
+        #expect(try keys(lid("host-0")) == ["0xffff", "0x8010", "0x8020", "0x0020"])
+        let leaf = verdict.fabric.nodes.first { $0.description == "leaf-1" }!
+        #expect(leaf.baseLID.rawValue != 0)
+        #expect(try keys(leaf.baseLID.rawValue, port: 0) == ["0xffff"], "a switch is in the default partition only (ALL)")
+        // Each partition with ipoib has its broadcast group.
+        let groups = try SubnetAdministrationAgainstIbsimTests.saquery(ibsim, ["-g"]).stdout
+        #expect(groups.contains("ff12:401b:ffff::ffff:ffff") && groups.contains("ff12:401b:8010::ffff:ffff"), "\(groups)")
+    }
+}
