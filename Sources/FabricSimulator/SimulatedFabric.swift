@@ -144,6 +144,20 @@ public final class SimulatedFabric: Sendable {
         }
     }
 
+    /// Changes what a port's agent says it can do (PortInfo.CapabilityMask), as a different HCA would.
+    public func setCapabilityMask(_ port: PortAddress, _ change: @Sendable (inout UInt32) -> Void) {
+        state.withLock { state in
+            guard var info = state.nodes[port.node].port(port.port.index)?.info else { return }
+            change(&info.capabilityMask)
+            state.nodes[port.node].ports[port.port.index]?.info = info
+        }
+    }
+
+    /// Clears a port's ClientReregister bit, as a host does once its clients have registered again.
+    public func acknowledgeClientReregistration(_ port: PortAddress) {
+        state.withLock { $0.nodes[port.node].ports[port.port.index]?.info.clientReregister = false }
+    }
+
     /// A snapshot of one port's PortInfo, for tests.
     public func portInfo(_ port: PortAddress) -> PortInfo? {
         state.withLock { $0.nodes[port.node].port(port.port.index)?.info }

@@ -140,6 +140,8 @@ public struct FabricProgrammer: Sendable {
         // In a Set, 0 means "leave as is": never ask for the state or physical state the port already has.
         wanted.state = needsArm ? .armed : .noChange
         wanted.physicalState = .noChange
+        // ClientReregister is a one-time request (the new master's); an agent echoing it must not get it again.
+        wanted.clientReregister = false
         return wanted
     }
 
