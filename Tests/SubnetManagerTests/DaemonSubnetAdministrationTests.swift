@@ -42,6 +42,16 @@ import Testing
         }
     }
 
+    /// Waits up to `seconds` for `condition` (the SA's work follows a pass's status by a moment).
+    static func eventually(_ seconds: Double = 30, _ condition: () -> Bool) async -> Bool {
+        let deadline = Date().addingTimeInterval(seconds)
+        while Date() < deadline {
+            if condition() { return true }
+            try? await Task.sleep(for: .milliseconds(10))
+        }
+        return condition()
+    }
+
     static func upAsMaster(_ status: DaemonStatus) -> Bool {
         status.own.state == .master && (status.lastSweep?.healthy ?? false) && (status.sweeps[.heavy] ?? 0) >= 1
     }
@@ -99,13 +109,13 @@ import Testing
         for port in hosts where port != unable { fabric.setCapabilityMask(port) { $0 |= 1 << 25 } }
         let first = SMWithSA(fabric, at: hosts[0], priority: 5)
         #expect(await first.wait(until: Self.upAsMaster))
-        for port in hosts {
-            #expect(fabric.portInfo(port)?.clientReregister == (port != unable), "\(model.describe(port))")
-        }
+        #expect(await Self.eventually { hosts.allSatisfy { fabric.portInfo($0)?.clientReregister == ($0 != unable) } },
+                "\(hosts.map { fabric.portInfo($0)?.clientReregister ?? false })")
         // The hosts registered again; later passes of the same master do not ask again.
         for port in hosts { fabric.acknowledgeClientReregistration(port) }
         first.daemon.requestHeavySweep()
         #expect(await first.wait { ($0.sweeps[.heavy] ?? 0) >= 2 })
+        try await Task.sleep(for: .milliseconds(200))
         #expect(hosts.allSatisfy { fabric.portInfo($0)?.clientReregister == false })
 
         // The master dies; a STANDBY takes over and asks again.
@@ -113,7 +123,7 @@ import Testing
         #expect(await second.wait { $0.own.state == .standby })
         await first.kill()
         #expect(await second.wait(until: Self.upAsMaster))
-        #expect(fabric.portInfo(hosts[4])?.clientReregister == true)
+        #expect(await Self.eventually { fabric.portInfo(hosts[4])?.clientReregister == true })
         await second.kill()
     }
 }

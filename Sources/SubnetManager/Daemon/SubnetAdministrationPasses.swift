@@ -12,6 +12,8 @@ struct AdministrationLoopState {
     /// Cleared by every heavy pass: another SM may have written anything, and the fabric may have changed.
     var multicastBlocks: [GUID: [UInt32: [UInt16]]] = [:]
     var nextHousekeeping: ContinuousClock.Instant = .now
+    /// After a failed MFT write, when to try again (a switch that does not answer is not asked every tick).
+    var multicastRetry: ContinuousClock.Instant?
 }
 
 extension DaemonLoop {
@@ -44,6 +46,7 @@ extension DaemonLoop {
             if dropped > 0 { logger.info("SA: dropped \(dropped) stalled RMPP transfer(s)") }
         }
         guard let subnet, administration.sa.multicastGeneration != saState.multicastGeneration else { return }
+        if let retry = saState.multicastRetry, now < retry { return }
         await programMulticast(subnet)
     }
 
@@ -96,8 +99,13 @@ extension DaemonLoop {
             sets += blockSets
             failures += blockFailures
         }
-        // A failure leaves the generation unwritten: the next tick tries again.
-        if failures == 0 { saState.multicastGeneration = generation }
+        // A failure leaves the generation unwritten: tried again a second later.
+        if failures == 0 {
+            saState.multicastGeneration = generation
+            saState.multicastRetry = nil
+        } else {
+            saState.multicastRetry = .now + .seconds(1)
+        }
         if sets > 0 || failures > 0 {
             let failed = failures > 0 ? ", \(failures) failed" : ""
             logger.notice("multicast: \(program.mlids.count) group(s), \(sets) MFT block(s) written\(failed)")
