@@ -126,6 +126,41 @@ import Testing
         #expect(smFields["GUID"] == "0x" + String(repeating: "0", count: 16 - String(ourGUID, radix: 16).count) + String(ourGUID, radix: 16))
     }
 
+    /// PathRecords follow the route the switches' LFTs take: with every link of spine-0 cut to 1x (2.5 Gb/s),
+    /// a path gets rate 0x82 exactly when ibtracert shows it crossing spine-0, else 0x83 (10 Gb/s); the same
+    /// holds for OpenSM's SA on the same fabric (each SM routing its own way).
+    @Test func pathRecordRatesFollowTheRoutesTheLFTsTake() throws {
+        var lines: [String] = []
+        var inSpine0 = false
+        for line in try RunAgainstIbsimTests.fabric().split(separator: "\n", omittingEmptySubsequences: false).map(String.init) {
+            if line.hasPrefix("Switch") { inSpine0 = line.contains("\"spine-0\"") }
+            lines.append(line.hasPrefix("[") && (inSpine0 || line.contains("\"spine-0\"")) ? line + "\tw=1" : line)
+        }
+        let topology = lines.joined(separator: "\n")
+        let (ours, sm) = try Self.swiftSMFabric(topology)
+        defer { ours.stop() }
+        defer { ours.end(sm) }
+        let (reference, opensm, judged) = try Self.openSMFabric(topology)
+        defer { reference.stop() }
+        defer { reference.end(opensm) }
+        let pairs = [("host-2", "host-6"), ("host-0", "host-5"), ("host-7", "host-1"), ("host-4", "host-3"), ("host-1", "host-6")]
+        for (ibsim, verdict, name) in [(ours, try FabricVerdict.judge(ours, from: "host-5"), "SwiftSM"), (reference, try #require(judged), "OpenSM")] {
+            var rates: Set<String> = []
+            for (source, destination) in pairs {
+                let slid = Self.lid(of: source, verdict), dlid = Self.lid(of: destination, verdict)
+                let trace = try ibsim.run("/usr/sbin/ibtracert", ["\(slid)", "\(dlid)"], timeout: 20, environment: ["SIM_HOST": "host-5"])
+                #expect(trace.status == 0, "\(name): \(trace.stderr)")
+                let path = try Self.saquery(ibsim, ["-p", "--src-to-dst", "\(slid):\(dlid)"])
+                #expect(path.status == 0, "\(name): \(path.stderr)")
+                let fields = Self.fields(path.stdout)
+                let expected = trace.stdout.contains("\"spine-0\"") ? "0x82" : "0x83"
+                #expect(fields["rate"] == expected && fields["mtu"] == "0x84", "\(name) \(source) -> \(destination): \(path.stdout)\n\(trace.stdout)")
+                rates.insert(fields["rate"] ?? "")
+            }
+            print("\(name): PathRecord rates \(rates.sorted())")
+        }
+    }
+
     /// The osmtest flows that pass against OpenSM under umad2sim pass against SwiftSM.
     @Test func osmtestFlowsPass() throws {
         let (ibsim, sm) = try Self.swiftSMFabric(try RunAgainstIbsimTests.fabric())
