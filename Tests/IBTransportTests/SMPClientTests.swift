@@ -41,6 +41,24 @@ final class CountingTransport: MADTransport {
     func close() async {}
 }
 
+/// A transport that never gets an answer: it fails each attempt after `after` (at once, as ibsim does
+/// for an injected error), or, with nil, when the attempt's timeout runs out.
+final class FailingTransport: MADTransport {
+    let after: Duration?
+    let attempts = Atomic<Int>(0)
+
+    init(after: Duration?) { self.after = after }
+
+    func exchange(_ request: SMP, timeout: Duration) async throws(TransportError) -> SMP {
+        attempts.add(1, ordering: .relaxed)
+        let wait = after ?? timeout
+        if wait > .zero { try? await Task.sleep(for: wait) }
+        throw .timeout
+    }
+
+    func close() async {}
+}
+
 @Suite struct SMPClientTests {
     @Test func windowsHoldAndTheTotalWindowFills() async throws {
         let transport = CountingTransport()
@@ -71,11 +89,88 @@ final class CountingTransport: MADTransport {
     }
 
     @Test func givesUpAfterItsRetries() async throws {
-        let transport = CountingTransport(failures: Array(repeating: .timeout, count: 10))
-        let client = SMPClient(transport: transport, options: SMPClientOptions(timeout: .milliseconds(1), retries: 2))
+        let client = SMPClient(transport: FailingTransport(after: nil), options: SMPClientOptions(timeout: .milliseconds(1), retries: 2))
+        let clock = ContinuousClock()
+        let started = clock.now
         await #expect(throws: SMPError.noResponse(attribute: .nodeInfo, target: .route(.local), attempts: 3)) {
             try await client.send(.get(.nodeInfo, route: .local))
         }
+        // The timeout doubles: 1 + 2 + 4 ms.
+        #expect(clock.now - started >= .milliseconds(7))
+    }
+
+    /// ibsim answers an injected error or a failed route at once (umad status 110, `.timeout`): retries of
+    /// such an SMP are paced by their timeouts, not spent in microseconds, and end at the SMP's deadline.
+    @Test func anSMPFailingAtOnceIsRetriedOverItsTimeoutsNotInMicroseconds() async throws {
+        let transport = FailingTransport(after: .zero)
+        let options = SMPClientOptions(timeout: .milliseconds(20), retries: 3)
+        // 20 + 40 + 80 + 160 ms: what four attempts that each time out would take.
+        #expect(options.effectiveDeadline == .milliseconds(300))
+        let client = SMPClient(transport: transport, options: options)
+        let clock = ContinuousClock()
+        let started = clock.now
+        await #expect(throws: SMPError.self) { try await client.send(.get(.nodeInfo, route: .local)) }
+        let elapsed = clock.now - started
+        #expect(elapsed >= .milliseconds(280), "\(elapsed)")
+        #expect(elapsed < .seconds(2), "\(elapsed)")
+        // One attempt per 20 ms timeout, each waiting out the previous one's: up to 15 in 300 ms.
+        let attempts = transport.attempts.load(ordering: .relaxed)
+        #expect(attempts > 4 && attempts <= 15, "\(attempts) attempts")
+        #expect(client.statistics.timeouts == attempts)
+
+        // An explicit deadline bounds them instead; no retries means one attempt, at once.
+        let bounded = SMPClient(transport: FailingTransport(after: .zero), options: SMPClientOptions(timeout: .milliseconds(20), deadline: .milliseconds(100)))
+        let again = clock.now
+        await #expect(throws: SMPError.self) { try await bounded.send(.get(.nodeInfo, route: .local)) }
+        #expect(clock.now - again >= .milliseconds(80) && clock.now - again < .seconds(1))
+        let once = SMPClient(transport: FailingTransport(after: .zero), options: SMPClientOptions(timeout: .seconds(10), retries: 0))
+        let single = clock.now
+        await #expect(throws: SMPError.noResponse(attribute: .nodeInfo, target: .route(.local), attempts: 1)) {
+            try await once.send(.get(.nodeInfo, route: .local))
+        }
+        #expect(clock.now - single < .seconds(1))
+    }
+
+    @Test func cancellationEndsASendWaitingToRetry() async throws {
+        let client = SMPClient(transport: FailingTransport(after: .zero), options: SMPClientOptions(timeout: .seconds(30), retries: 3))
+        let clock = ContinuousClock()
+        let started = clock.now
+        let send = Task { try await client.send(.get(.nodeInfo, route: .local)) }
+        try await Task.sleep(for: .milliseconds(50))
+        send.cancel()
+        await #expect(throws: SMPError.cancelled) { try await send.value }
+        #expect(clock.now - started < .seconds(5))
+        // It gave its window slot back: the next SMP goes out (and fails at once again).
+        #expect(client.statistics.timeouts == 1)
+    }
+
+    @Test func cancellationEndsASendWaitingForTheWindow() async throws {
+        let transport = CountingTransport(delay: .milliseconds(400))
+        let client = SMPClient(transport: transport, options: SMPClientOptions(maxOutstanding: 1, maxPerDestination: 1))
+        let clock = ContinuousClock()
+        let busy = Task { try await client.send(.get(.nodeInfo, route: .local)) }
+        try await Task.sleep(for: .milliseconds(50))
+        let started = clock.now
+        let waiting = Task { try await client.send(.get(.nodeInfo, route: try DirectedRoute([2]))) }
+        try await Task.sleep(for: .milliseconds(50))
+        waiting.cancel()
+        await #expect(throws: SMPError.cancelled) { try await waiting.value }
+        #expect(clock.now - started < .milliseconds(300), "the cancelled send waited for the busy one")
+        _ = try await busy.value
+        // The window is whole: the next SMPs go out one at a time, and the cancelled one was never sent.
+        _ = try await client.send(.get(.nodeInfo, route: try DirectedRoute([3])))
+        #expect(transport.load.withLock { $0.served } == 2)
+        #expect(transport.load.withLock { $0.peak } == 1)
+
+        // A task cancelled before it has to wait is not queued at all.
+        let full = Task { try await client.send(.get(.nodeInfo, route: .local)) }
+        try await Task.sleep(for: .milliseconds(50))
+        let late = Task {
+            withUnsafeCurrentTask { $0?.cancel() }
+            return try await client.send(.get(.nodeInfo, route: .local))
+        }
+        await #expect(throws: SMPError.cancelled) { try await late.value }
+        _ = try await full.value
     }
 
     @Test func errorStatusesBecomeTypedErrors() async throws {
