@@ -12,11 +12,12 @@ public struct SMPClientOptions: Sendable {
     public var timeout: Duration
     /// Further attempts after a timeout (an attempt that got no answer within its timeout).
     public var retries: Int
-    /// No attempt of an SMP starts later than this after its first (nil: the time its attempts' timeouts
-    /// add up to, `timeout` × (1 + 2 + 4 + 8) with 3 retries). An attempt the fabric fails at once (ibsim
-    /// and HCAs report an undeliverable MAD at once) is not a timeout: the next attempt waits until this
-    /// one's timeout would have run out, with the same timeout, so retries span real time (a flapping
-    /// link or a rebooting switch is ridden out), and only this deadline ends them.
+    /// How long an SMP whose attempts the fabric fails at once keeps being retried, from its first attempt
+    /// (nil: the time its attempts' timeouts add up to, `timeout` × (1 + 2 + 4 + 8) with 3 retries).
+    /// Such an attempt (ibsim and HCAs report an undeliverable MAD at once) is not a timeout: the next one
+    /// goes when its timeout would have run out, with the same timeout, so retries span real time (a
+    /// flapping link or a rebooting switch is ridden out). It gets at least `retries` retries, and more
+    /// while they start before this deadline.
     public var deadline: Duration?
     /// Probes of nodes not known yet in flight at once. The discoverer spreads them so that few can
     /// reach one node (see `FabricDiscoverer.maxProbingSwitches`); this caps them all.
@@ -92,6 +93,8 @@ public final class SMPClient: Sendable {
         case (.route, .directed(let header)): .route(Array(header.initialPath[1..<(1 + Int(header.hopCount))]))
         case (.route, .lidRouted(let lid)): .lid(lid.rawValue)
         }
+        // A cancelled sweep sends nothing more: its remaining SMPs end at once.
+        guard !Task.isCancelled else { throw .cancelled }
         do { try await window.acquire(key) } catch { throw .cancelled }
         var holdsSlot = true
         defer { if holdsSlot { window.release(key) } }
@@ -120,8 +123,9 @@ public final class SMPClient: Sendable {
                 if !failedAtOnce { timeouts += 1 }
                 // Paced like a timeout: the next attempt goes when this one's timeout would have run out.
                 let next = failedAtOnce ? sent + timeout : now
-                // Timeouts are bounded by `retries` alone: a loaded machine may stretch them past the deadline.
-                guard timeouts <= options.retries, !failedAtOnce || next - first < options.effectiveDeadline else {
+                // Timeouts are bounded by `retries` alone (a loaded machine may stretch them past the deadline),
+                // and attempts that fail at once get at least as many retries, then more until the deadline.
+                guard timeouts <= options.retries, !failedAtOnce || attempt <= options.retries || next - first < options.effectiveDeadline else {
                     throw .noResponse(attribute: request.attribute, target: SMPTarget(request), attempts: attempt)
                 }
                 logger.debug("retrying \(request.attribute) to \(SMPTarget(request)) (attempt \(attempt + 1))")

@@ -21,15 +21,21 @@ public struct SweepOptions: Sendable {
     /// The M_Key every endport is given (nil: M_Keys are left as they are). The sweep's client must
     /// carry the same key, or its Sets after the first would be refused.
     public var mKey: MKeyPolicy?
+    /// `runOnce` re-plans while passes make progress, but starts no pass later than this after its start.
+    public var convergenceDeadline: Duration
+    /// `runOnce` stops after this many passes in a row that made no progress (at least 1).
+    public var passesWithoutProgress: Int
 
     public init(lmc: UInt8 = 0, guid2lidPath: String? = nil, subnetTimeout: UInt8 = 18, priority: UInt8 = 0, force: Bool = false,
-                mKey: MKeyPolicy? = nil) {
+                mKey: MKeyPolicy? = nil, convergenceDeadline: Duration = .seconds(30), passesWithoutProgress: Int = 2) {
         self.lmc = lmc
         self.guid2lidPath = guid2lidPath
         self.subnetTimeout = subnetTimeout
         self.priority = priority
         self.force = force
         self.mKey = mKey
+        self.convergenceDeadline = convergenceDeadline
+        self.passesWithoutProgress = passesWithoutProgress
     }
 }
 
@@ -46,7 +52,9 @@ public struct SweepReport: Sendable {
     public var warnings: [String]
     /// What keeps the subnet from being fully usable; empty when every linked port is ACTIVE and every
     /// (switch, LID) pair is delivered on a shortest path.
-    public var problems: [String]
+    public var problems: [SweepProblem]
+    /// Passes run (each a discovery, and unless it found conflicting identities, a plan applied).
+    public var passes = 1
 
     public var isHealthy: Bool { problems.isEmpty }
     /// Linked ports that ended ACTIVE, of those planned to be.
@@ -66,11 +74,14 @@ public enum SweepError: Error, Equatable, Sendable, CustomStringConvertible {
     /// Two nodes answered with one GUID, or a port's neighbour changed while it was being discovered,
     /// on every pass: the model cannot be trusted, so nothing was set.
     case conflictingIdentities(String)
+    /// The sweep's task was cancelled (the daemon is stopping); the fabric is as the last SMPs left it.
+    case cancelled
 
     public var description: String {
         switch self {
         case .noLocalNode(let why), .badGUID2LID(let why), .lidAssignment(let why), .otherMaster(let why),
              .conflictingIdentities(let why): why
+        case .cancelled: "the sweep was cancelled"
         }
     }
 }
@@ -90,14 +101,25 @@ public struct SubnetSweep: Sendable {
         self.logger = logger
     }
 
-    /// One sweep; when the fabric changed under it (a link or node lost between discovery and
-    /// programming shows up as failed SMPs or ports that could not go ACTIVE), it re-plans from a fresh
-    /// discovery, up to `maxPasses` times. Reconciliation makes each further pass cheap: it sends only
-    /// what the change requires, and the tables it leaves route nothing into a dead link.
-    public func runOnce(maxPasses: Int = 3) async throws(SweepError) -> SweepReport {
-        var previous: SweepReport?
+    /// One sweep, re-planned from a fresh discovery for as long as that helps: when a pass leaves
+    /// problems (SMPs lost for good, a link or node lost between discovery and programming, ports that
+    /// could not go ACTIVE), another pass follows while passes make progress (fewer problems, fewer
+    /// undelivered pairs or fewer ports not ACTIVE than any pass before), until
+    /// `options.passesWithoutProgress` passes in a row make none, or `options.convergenceDeadline` has
+    /// passed. Reconciliation makes each further pass cheap: it sends only what is still missing, and the
+    /// tables it leaves route nothing into a dead link. Returns the last pass's report; throws `.cancelled`
+    /// as soon as its task is cancelled (SMPs in flight end at once, see `SMPClient.send`).
+    public func runOnce() async throws(SweepError) -> SweepReport {
+        let clock = ContinuousClock()
+        let deadline = clock.now + options.convergenceDeadline
+        var last: SweepReport?
+        var best: PassOutcome?
+        var stalled = 0
         var conflict: String?
-        for passNumber in 1...max(1, maxPasses) {
+        var passNumber = 0
+        while true {
+            passNumber += 1
+            guard !Task.isCancelled else { throw .cancelled }
             var report: SweepReport
             do {
                 report = try await pass()
@@ -105,24 +127,68 @@ public struct SubnetSweep: Sendable {
                 // A cable moved mid-discovery clears up on a fresh look; a true duplicate GUID does not.
                 logger.info("conflicting identities (\(why)); discovering again")
                 conflict = why
+                stalled += 1
+                if stalled >= max(1, options.passesWithoutProgress) || clock.now >= deadline { break }
                 continue
             }
-            if let previous {
-                report.phases = previous.phases + report.phases.map { ("\($0.name) (pass \(passNumber))", $0.duration) }
-                report.warnings.insert("re-planned \(passNumber - 1) time(s) after: \(previous.problems.first ?? "a change")", at: 0)
+            guard !Task.isCancelled else { throw .cancelled }
+            if let last {
+                report.phases = last.phases + report.phases.map { ("\($0.name) (pass \(passNumber))", $0.duration) }
+                report.warnings.insert("re-planned \(passNumber - 1) time(s) after: \(last.problems.first.map { "\($0)" } ?? "a change")", at: 0)
             } else if let conflict {
                 report.warnings.insert("discovered again after: \(conflict)", at: 0)
             }
+            report.passes = passNumber
             conflict = nil
             if report.isHealthy { return report }
-            logger.info("the fabric changed during the sweep (\(report.problems.count) problem(s)); re-planning")
-            previous = report
+
+            let outcome = PassOutcome(report)
+            if let previousBest = best, !outcome.improves(on: previousBest) {
+                stalled += 1
+                best = previousBest.best(with: outcome)
+            } else {
+                stalled = 0
+                best = best?.best(with: outcome) ?? outcome
+            }
+            last = report
+            if stalled >= max(1, options.passesWithoutProgress) || clock.now >= deadline { break }
+            logger.info("pass \(passNumber) left \(report.problems.count) problem(s); re-planning")
         }
-        if var previous {
-            if let conflict { previous.problems.append(conflict) }
-            return previous
+        if var last {
+            if let conflict { last.problems.append(.conflictingIdentities(conflict)) }
+            last.passes = passNumber
+            return last
         }
-        throw .conflictingIdentities((conflict ?? "conflicting identities") + " (on each of \(maxPasses) discoveries); nothing was set")
+        throw .conflictingIdentities((conflict ?? "conflicting identities") + " (on each of \(passNumber) discoveries); nothing was set")
+    }
+
+    /// What a pass left, by the measures of progress between passes.
+    struct PassOutcome {
+        var problems: Int
+        var badPairs: Int
+        var inactivePorts: Int
+
+        init(problems: Int, badPairs: Int, inactivePorts: Int) {
+            self.problems = problems
+            self.badPairs = badPairs
+            self.inactivePorts = inactivePorts
+        }
+
+        init(_ report: SweepReport) {
+            self.init(problems: report.problems.count, badPairs: report.verification.undelivered + report.verification.loops,
+                      inactivePorts: report.activePorts.planned - report.activePorts.active)
+        }
+
+        /// Better than every pass before by some measure.
+        func improves(on best: PassOutcome) -> Bool {
+            problems < best.problems || badPairs < best.badPairs || inactivePorts < best.inactivePorts
+        }
+
+        /// The best of each measure.
+        func best(with other: PassOutcome) -> PassOutcome {
+            PassOutcome(problems: min(problems, other.problems), badPairs: min(badPairs, other.badPairs),
+                        inactivePorts: min(inactivePorts, other.inactivePorts))
+        }
     }
 
     private func pass() async throws(SweepError) -> SweepReport {
@@ -202,12 +268,10 @@ public struct SubnetSweep: Sendable {
 
         let planned = plan.ports.filter { $0.value.activate }.map(\.key)
         let inactive = planned.filter { apply.portStates[$0] != .active }.sorted()
-        var problems = discovery.problems.map(\.message) + apply.failures
-        if !inactive.isEmpty {
-            let states = inactive.map { "\(fabric.describe($0)) is \(apply.portStates[$0].map { "\($0)" } ?? "unknown")" }
-            problems.append("\(inactive.count) linked port(s) not ACTIVE: " + firstFew(states))
-        }
-        if !verification.isValid { problems.append("route verification failed: \(verification.summary)") }
+        let problems = SweepProblem.of(
+            discovery: discovery, failures: apply.failures,
+            inactive: inactive.map { SweepProblem.PortNotActive(port: $0, name: fabric.describe($0), state: apply.portStates[$0]) },
+            verification: verification)
         return SweepReport(
             discovery: discovery, lids: lids, tables: tables, apply: apply, verification: verification, phases: phases,
             warnings: warnings, problems: problems, activePorts: (planned.count - inactive.count, planned.count))

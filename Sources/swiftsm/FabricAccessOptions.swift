@@ -24,10 +24,10 @@ struct FabricAccessOptions: ParsableArguments {
     @Option(help: "Probes of not-yet-known nodes in flight at once (1-64). They leave through at most two switches at a time, so no node gets more than two at once.")
     var maxProbes: Int = 64
 
-    @Option(help: ArgumentHelp("Time to wait for a response before retrying, in milliseconds.", valueName: "ms"))
+    @Option(help: ArgumentHelp("Time to wait for a response before retrying, in milliseconds; doubled after each timeout, up to 8 times this.", valueName: "ms"))
     var timeout: Int = 200
 
-    @Option(help: "Retries after a timeout (0-20).")
+    @Option(help: "Retries after a timeout (0-20). An SMP the fabric fails at once (an undeliverable MAD) is retried when its timeout would have run out, for as long as its retries could take.")
     var retries: Int = 3
 
     @Option(help: ArgumentHelp("Write every SMP and its response to this pcap (ERF) capture.", valueName: "file"))

@@ -41,6 +41,9 @@ struct Sweep: AsyncParsableCommand {
     @Option(help: ArgumentHelp("With --mkey: seconds after a refused SMP at which a port drops its protect bits to 0 if no SMP with the key came since (0-65535; 0 never). Default 0.", valueName: "seconds"))
     var mkeyLease: Int?
 
+    @Option(help: ArgumentHelp("While passes make progress, re-plan from a fresh discovery until this many seconds after the start (1-3600); two passes in a row without progress end the sweep sooner.", valueName: "seconds"))
+    var convergenceDeadline: Int = 30
+
     @Flag(help: "Print SMPs sent by method and attribute, and the time of each phase, to stderr.")
     var stats = false
 
@@ -49,6 +52,7 @@ struct Sweep: AsyncParsableCommand {
         guard (0...7).contains(lmc) else { throw ValidationError("--lmc \(lmc) is outside 0-7") }
         guard (0...31).contains(subnetTimeout) else { throw ValidationError("--subnet-timeout \(subnetTimeout) is outside 0-31") }
         guard (0...15).contains(priority) else { throw ValidationError("--priority \(priority) is outside 0-15") }
+        guard (1...3600).contains(convergenceDeadline) else { throw ValidationError("--convergence-deadline \(convergenceDeadline) is outside 1-3600 seconds") }
         if let mkeyProtect, !(0...3).contains(mkeyProtect) { throw ValidationError("--mkey-protect \(mkeyProtect) is outside 0-3") }
         if let mkeyLease, !(0...65535).contains(mkeyLease) { throw ValidationError("--mkey-lease \(mkeyLease) is outside 0-65535 seconds") }
         if fabric.mKey == 0, mkeyProtect != nil || mkeyLease != nil {
@@ -66,7 +70,7 @@ struct Sweep: AsyncParsableCommand {
         let session = try await FabricSession.open(fabric)
         let options = SweepOptions(
             lmc: UInt8(lmc), guid2lidPath: guid2lid, subnetTimeout: UInt8(subnetTimeout), priority: UInt8(priority), force: force,
-            mKey: mKeyPolicy)
+            mKey: mKeyPolicy, convergenceDeadline: .seconds(convergenceDeadline))
         let report: SweepReport
         do {
             report = try await session.onFabricThread { () async throws(SweepError) in
@@ -82,6 +86,7 @@ struct Sweep: AsyncParsableCommand {
             case .noLocalNode(let why): throw CommandFailure(.noPort, why)
             case .badGUID2LID(let why): throw CommandFailure(.badInput, why)
             case .lidAssignment(let why), .otherMaster(let why), .conflictingIdentities(let why): throw CommandFailure(.partial, why)
+            case .cancelled: throw CommandFailure(.partial, error.description)
             }
         }
         try await session.close()
