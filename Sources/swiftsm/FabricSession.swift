@@ -15,7 +15,7 @@ struct FabricSession {
     let simulator: SimulatorTransport?
     let recorder: RecordingTransport?
 
-    static func open(_ options: FabricAccessOptions) async throws -> FabricSession {
+    static func open(_ options: FabricAccessOptions, role: UMadRole = []) async throws -> FabricSession {
         let logger = options.logger
         var clientOptions = options.clientOptions
         var transport: any MADTransport
@@ -31,7 +31,7 @@ struct FabricSession {
                 clientOptions.maxOutstanding = 64
             }
             do {
-                transport = try UMadTransport(ca: options.ca, port: options.port)
+                transport = try UMadTransport(ca: options.ca, port: options.port, role: role)
             } catch {
                 throw CommandFailure(.noPort, error.description)
             }
