@@ -123,13 +123,16 @@ public struct SubnetSweep: Sendable {
             var report: SweepReport
             do {
                 report = try await pass()
-            } catch .conflictingIdentities(let why) {
+            } catch .conflictingIdentities(let why) where !Task.isCancelled {
                 // A cable moved mid-discovery clears up on a fresh look; a true duplicate GUID does not.
                 logger.info("conflicting identities (\(why)); discovering again")
                 conflict = why
                 stalled += 1
                 if stalled >= max(1, options.passesWithoutProgress) || clock.now >= deadline { break }
                 continue
+            } catch {
+                // Cancelled SMPs can make a pass fail in any way (the local node "did not answer").
+                throw Task.isCancelled ? .cancelled : error
             }
             guard !Task.isCancelled else { throw .cancelled }
             if let last {
