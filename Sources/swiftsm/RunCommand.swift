@@ -47,6 +47,9 @@ struct Run: AsyncParsableCommand {
     @Option(help: "PortInfo.SubnetTimeout for every endport (0-31).")
     var subnetTimeout: Int = 18
 
+    @Option(help: ArgumentHelp("A heavy pass re-plans from a fresh discovery while passes make progress, until this many seconds after its start (1-3600); two passes in a row without progress end it sooner.", valueName: "seconds"))
+    var convergenceDeadline: Int = 30
+
     @Option(help: ArgumentHelp("With --mkey: what an SMP without the key may still do (0-3). Default 1.", valueName: "bits"))
     var mkeyProtect: Int?
 
@@ -62,6 +65,7 @@ struct Run: AsyncParsableCommand {
         guard (0...7).contains(lmc) else { throw ValidationError("--lmc \(lmc) is outside 0-7") }
         guard (0...31).contains(subnetTimeout) else { throw ValidationError("--subnet-timeout \(subnetTimeout) is outside 0-31") }
         guard !guid2lid.isEmpty else { throw ValidationError("--guid2lid needs a file path") }
+        guard (1...3600).contains(convergenceDeadline) else { throw ValidationError("--convergence-deadline \(convergenceDeadline) is outside 1-3600 seconds") }
         if let mkeyProtect, !(0...3).contains(mkeyProtect) { throw ValidationError("--mkey-protect \(mkeyProtect) is outside 0-3") }
         if let mkeyLease, !(0...65535).contains(mkeyLease) { throw ValidationError("--mkey-lease \(mkeyLease) is outside 0-65535 seconds") }
         if fabric.mKey == 0, mkeyProtect != nil || mkeyLease != nil {
@@ -73,7 +77,7 @@ struct Run: AsyncParsableCommand {
         let mKey: MKeyPolicy? = fabric.mKey == 0 ? nil
             : MKeyPolicy(key: fabric.mKey, protectBits: UInt8(mkeyProtect ?? 1), leasePeriod: UInt16(mkeyLease ?? 0))
         let sweep = SweepOptions(lmc: UInt8(lmc), guid2lidPath: guid2lid, subnetTimeout: UInt8(subnetTimeout), priority: UInt8(priority),
-                                 mKey: mKey)
+                                 mKey: mKey, convergenceDeadline: .seconds(convergenceDeadline))
         return DaemonOptions(sweep: sweep, smKey: MKeyPolicy.parseKey(smKey) ?? 1,
                              sweepInterval: sweepInterval == 0 ? nil : .seconds(sweepInterval),
                              pollInterval: .milliseconds(pollInterval), pollRetries: pollRetries)
