@@ -11,13 +11,28 @@ import Testing
 /// every linked port Active and every (switch, LID) pair delivered, no loop (delivery, not min-hop-ness,
 /// is what loss could break).
 ///
-/// `SWIFTSM_LOSS_RUNS` sets the number of runs (default 3, to keep CI quick; the acceptance is 10).
+/// `SWIFTSM_LOSS_RUNS` sets the number of runs (default 3, to keep CI quick; the acceptance is 10);
+/// `SWIFTSM_LOSS_EXECUTABLE` another swiftsm to judge (an older build, for a before-and-after figure);
+/// `SWIFTSM_LOSS_NEAR_SM=1` puts the errors on the 12 ports nearest the SM instead (every SMP then crosses
+/// a failing link twice; about 20 s a sweep, too long for CI).
 @Suite(.serialized) struct LossyIbsimSweepTests {
     static let onHost = ["SIM_HOST": "host-0"]
     static let runs = ProcessInfo.processInfo.environment["SWIFTSM_LOSS_RUNS"].flatMap(Int.init) ?? 3
+    static let executable = ProcessInfo.processInfo.environment["SWIFTSM_LOSS_EXECUTABLE"] ?? swiftsmExecutable
 
-    /// 12 linked switch ports, a different choice each run (seeded, so a failing run can be repeated).
+    static let nearSM = ProcessInfo.processInfo.environment["SWIFTSM_LOSS_NEAR_SM"] == "1"
+
+    /// 12 linked switch ports, a different choice each run (seeded, so a failing run can be repeated); or
+    /// with `nearSM`, every linked port of the SM's switch and the ports of its neighbours facing it.
     static func faultyPorts(_ fabric: Fabric, run: Int) -> [(node: String, port: Int)] {
+        if nearSM {
+            let smSwitch = fabric.nodes.firstIndex { $0.description == "sw-0-0-0" }!
+            let own = fabric[smSwitch].knownPorts.filter { $0.remote != nil }
+            let facing = own.compactMap(\.remote).filter { fabric[$0.node].type == .switch }
+            let ports = own.map { (node: "sw-0-0-0", port: Int($0.number.rawValue)) }
+                + facing.map { (node: fabric[$0.node].description, port: Int($0.port.rawValue)) }
+            return Array(ports.prefix(12))
+        }
         var candidates = fabric.switches.flatMap { node in
             fabric[node].knownPorts.filter { $0.number.rawValue != 0 && $0.remote != nil }
                 .map { (node: fabric[node].description, port: Int($0.number.rawValue)) }
@@ -92,7 +107,7 @@ import Testing
             let faulty = Self.faultyPorts(fabric, run: run)
             for (node, port) in faulty { ibsim.console("Error \"\(node)\"[\(port)] 20") }
             let started = Date()
-            let sweep = try ibsim.run(swiftsmExecutable, ["sweep", "--once", "--stats"], timeout: 120, environment: Self.onHost)
+            let sweep = try ibsim.run(Self.executable, ["sweep", "--once", "--stats"], timeout: 120, environment: Self.onHost)
             let seconds = Date().timeIntervalSince(started)
             let timeouts = sweep.stderr.split(separator: "\n").first { $0.hasPrefix("SMPs sent") }
                 .flatMap { $0.split(separator: "timeouts ").last?.split(separator: ",").first }.flatMap { Int($0) } ?? 0
