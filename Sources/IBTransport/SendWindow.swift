@@ -125,6 +125,11 @@ final class SendWindow: Sendable {
         for continuation in admitted { continuation.resume(returning: true) }
     }
 
+    /// SMPs holding a slot, and tasks waiting for one (for tests).
+    var occupancy: (inFlight: Int, waiting: Int) {
+        state.withLock { state in (state.total, state.destinations.values.reduce(0) { $0 + $1.waiting.count }) }
+    }
+
     private func limit(_ destination: DestinationKey) -> Int {
         destination == .unknownNode ? maxUnknown : maxPerDestination
     }
