@@ -123,4 +123,69 @@ import Testing
         }
         print("lossy sweep: \(passed) of \(Self.runs) runs passed")
     }
+
+    /// Waits until `file` contains one of `marks` (nil after `seconds`).
+    private func waitFor(_ marks: [String], in file: URL, seconds: Double) -> String? {
+        let deadline = Date().addingTimeInterval(seconds)
+        while Date() < deadline {
+            let text = (try? String(contentsOf: file, encoding: .utf8)) ?? ""
+            if let mark = marks.first(where: text.contains) { return mark }
+            usleep(50_000)
+        }
+        return nil
+    }
+
+    /// `swiftsm run` configures the same lossy fabric as MASTER (its heavy pass is a `runOnce`).
+    @Test func runConvergesWith20PercentErrorsOn12SwitchPorts() throws {
+        let options = GeneratorOptions(dimensions: [4, 4, 2], seed: 1, removeLinks: 3)
+        let fabric = try generateFabric(.torus3D, options: options)
+        let ibsim = try IbsimFabric(topology: try generateTopology(.torus3D, options: options))
+        defer { ibsim.stop() }
+        // Run 2's choice: it has the SM's own link among the failing ports.
+        let faulty = Self.faultyPorts(fabric, run: 2)
+        for (node, port) in faulty { ibsim.console("Error \"\(node)\"[\(port)] 20") }
+        let guid2lid = ibsim.directory.appendingPathComponent("guid2lid").path
+        let daemon = try ibsim.launch(Self.executable, ["run", "--guid2lid", guid2lid, "--sweep-interval", "0"], environment: Self.onHost)
+        defer { ibsim.end(daemon) }
+        let log = ibsim.directory.appendingPathComponent("swiftsm.log")
+        let outcome = waitFor(["subnet up", "subnet not fully configured", "heavy sweep failed"], in: log, seconds: 120)
+        let text = (try? String(contentsOf: log, encoding: .utf8)) ?? ""
+        #expect(outcome == "subnet up", "\(text.suffix(3000))")
+        kill(daemon.processIdentifier, SIGTERM)
+        daemon.waitUntilExit()
+        #expect(daemon.terminationStatus == 0)
+        for (node, port) in faulty { ibsim.console("Error \"\(node)\"[\(port)] 0") }
+        let wrong = try judge(ibsim)
+        #expect(wrong.isEmpty, "\(wrong.joined(separator: "\n"))")
+    }
+
+    /// SIGTERM in the middle of a heavy pass ends the daemon promptly: the pass is cancelled, SMPs waiting
+    /// to retry included, rather than run to its end (with the errors next to the SM it takes over 15 s).
+    @Test func sigtermEndsALossyHeavyPassPromptly() throws {
+        let options = GeneratorOptions(dimensions: [4, 4, 2], seed: 1, removeLinks: 3)
+        let fabric = try generateFabric(.torus3D, options: options)
+        let ibsim = try IbsimFabric(topology: try generateTopology(.torus3D, options: options))
+        defer { ibsim.stop() }
+        let smSwitch = try #require(fabric.nodes.firstIndex { $0.description == "sw-0-0-0" })
+        let faulty = fabric[smSwitch].knownPorts.filter { $0.remote != nil }.map { Int($0.number.rawValue) }
+        for port in faulty { ibsim.console("Error \"sw-0-0-0\"[\(port)] 20") }
+        let guid2lid = ibsim.directory.appendingPathComponent("guid2lid").path
+        let daemon = try ibsim.launch(Self.executable, ["run", "--guid2lid", guid2lid, "--sweep-interval", "0", "-v"], environment: Self.onHost)
+        defer { ibsim.end(daemon) }
+        let log = ibsim.directory.appendingPathComponent("swiftsm.log")
+        #expect(waitFor(["-> MASTER"], in: log, seconds: 120) != nil)
+        // Well into the heavy pass: SMPs are waiting to retry.
+        usleep(1_000_000)
+        let stopping = Date()
+        kill(daemon.processIdentifier, SIGTERM)
+        while daemon.isRunning, Date().timeIntervalSince(stopping) < 60 { usleep(20_000) }
+        let took = Date().timeIntervalSince(stopping)
+        let text = (try? String(contentsOf: log, encoding: .utf8)) ?? ""
+        #expect(!daemon.isRunning && daemon.terminationStatus == 0, "\(text.suffix(2000))")
+        #expect(took < 10, "the daemon took \(took) s to stop")
+        // The pass was cut short: it logged no end ("heavy pass: <time>") and no outcome.
+        #expect(!text.contains("heavy pass:") && !text.contains("subnet up"), "the heavy pass ended before SIGTERM: \(text.suffix(2000))")
+        #expect(text.contains("retrying"))
+        print("lossy heavy pass: SIGTERM to exit \(Int(took * 1000)) ms")
+    }
 }
