@@ -71,7 +71,7 @@ let package = Package(
         .testTarget(name: "IBTransportTests", dependencies: ["IBTransport", "TestSupport"]),
         .testTarget(name: "IBCaptureTests", dependencies: ["IBCapture", "TestSupport"]),
         .testTarget(name: "FabricModelTests", dependencies: ["FabricModel", "TestSupport"]),
-        .testTarget(name: "FabricSimulatorTests", dependencies: ["FabricSimulator", "TestSupport"]),
+        .testTarget(name: "FabricSimulatorTests", dependencies: ["FabricSimulator", "SubnetManager", "TestSupport"]),
         .testTarget(name: "DiscoveryTests", dependencies: ["Discovery", "FabricSimulator", "TestSupport"]),
         .testTarget(name: "RoutingTests", dependencies: ["Routing", "FabricModel", "TestSupport"], exclude: ["Fixtures"]),
         .testTarget(name: "PortManagementTests", dependencies: ["PortManagement", "Discovery", "FabricSimulator", "TestSupport"]),

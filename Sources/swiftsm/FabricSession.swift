@@ -22,7 +22,7 @@ struct FabricSession {
         var simulator: SimulatorTransport?
         if let path = options.simulate {
             let (fabric, attachment) = try SimulationSource.load(path)
-            let simulated = SimulatorTransport(fabric: try SimulatedFabric(fabric, attachment: attachment), options: options.knobs.options)
+            let simulated = SimulatorTransport(fabric: try SimulatedFabric(fabric, attachment: attachment), options: options.knobs.options, role: role)
             simulator = simulated
             transport = simulated
         } else {

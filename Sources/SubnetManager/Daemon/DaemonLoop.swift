@@ -21,6 +21,10 @@ struct DaemonLoop {
     var handoverDeadline: ContinuousClock.Instant?
     var heavyRequested = false
     var traps = TrapBatch()
+    /// Ports whose IsSM changed (Trap 144), to ask for their SMInfo: attempts so far and when next.
+    var smPortsToAsk: [LID: (attempts: Int, due: ContinuousClock.Instant)] = [:]
+    /// A higher SM that was still DISCOVERING, and when to look at it again.
+    var awaitingStandby: (guid: GUID, due: ContinuousClock.Instant)?
 
     init(daemon: SubnetManagerDaemon) {
         self.daemon = daemon
@@ -44,6 +48,7 @@ struct DaemonLoop {
                 traps.add(notice, source: source, now: .now, coalescing: options.trapCoalescing,
                           flapLimit: options.flapLimit, flapWindow: options.flapWindow, holdDown: options.holdDown)
             case .control(let control, let from):
+                if control == .acknowledge { handoverDeadline = nil }
                 handle(.control(control, from: from))
             case .heavySweepRequested:
                 heavyRequested = true
@@ -56,6 +61,8 @@ struct DaemonLoop {
     mutating func handle(_ event: SMStateMachine.Event) {
         let before = machine.state
         actions += machine.handle(event)
+        // What we wrote as master is no longer ours to trust once another SM may write.
+        if before == .master && machine.state != .master { subnet = nil }
         if machine.state != before {
             logger.notice("\(before) -> \(machine.state)")
         }
@@ -96,10 +103,27 @@ struct DaemonLoop {
         let now = ContinuousClock.now
         switch machine.state {
         case .master:
+            if handoverDeadline != nil, let target = machine.master, let due = nextPoll, now >= due {
+                // OpenSM takes a handover without sending ACKNOWLEDGE: its SMInfo saying MASTER is the answer.
+                nextPoll = now + options.pollInterval
+                if let contact = contacts[target.guid], let info = try? await daemon.pollClient.get(SMInfo.self, route: contact.route),
+                   info.state == .master {
+                    handoverDeadline = nil
+                    logger.notice("\(target) is MASTER now: the handover is complete")
+                    handle(.control(.acknowledge, from: RemoteSM(info, lid: contact.remote.lid)))
+                    return
+                }
+            }
             if let deadline = handoverDeadline, now >= deadline {
                 handoverDeadline = nil
                 if let master = machine.master { daemon.publish { $0.problems.append(.handoverNotAcknowledged(master.guid)) } }
                 handle(.handoverTimedOut)
+            }
+            if let (_, due) = awaitingStandby, now >= due {
+                await recheckHigherSM()
+            }
+            if smPortsToAsk.values.contains(where: { now >= $0.due }) {
+                await askNewSMs()
             }
             if heavyRequested {
                 heavyRequested = false
@@ -123,7 +147,7 @@ struct DaemonLoop {
 
     /// DISCOVERING: learn the fabric and who else is an SM.
     mutating func discover() async {
-        let started = ContinuousClock.now
+        let started = PassStart(client)
         let discovery = await FabricDiscoverer(client: client, logger: logger).discover()
         if let origin = discovery.fabric.origin, let guid = discovery.fabric[origin]?.guid, guid != machine.guid {
             // Our port's GUID comes from discovery when the transport could not tell it.
@@ -146,11 +170,11 @@ struct DaemonLoop {
 
     /// MASTER: a full configuration pass, then the other SMs' SMInfo (a higher one gets the subnet).
     mutating func heavySweep(takeover: Bool) async {
-        let started = ContinuousClock.now
+        let started = PassStart(client)
         if takeover { logger.notice("taking over: keeping every LID the ports hold, sending only what differs") }
         let report: SweepReport
         do throws(SweepError) {
-            report = try await SubnetSweep(client: client, options: options.sweep, logger: logger).runOnce()
+            report = try await SubnetSweep(client: client, options: options.sweep, logger: logger).runOnce(knownTables: knownTables, keepValidTables: takeover)
         } catch .otherMaster(let why) {
             logger.notice("\(why)")
             await discoverWhileMaster()
@@ -165,7 +189,7 @@ struct DaemonLoop {
             nextLightSweep = .now + (options.sweepInterval ?? options.pollInterval)
             return
         }
-        subnet = report
+        subnet = report.holdingWhatWasApplied()
         await clearPortStateChange(report)
         let sets = report.apply.setCount
         let lid = report.discovery.fabric.origin.flatMap { report.lids.lid(of: $0) }
@@ -174,7 +198,7 @@ struct DaemonLoop {
             status.activePorts = report.activePorts
             status.problems = report.isHealthy ? [] : [.subnetNotHealthy(report.problems)]
         }
-        finished(.heavy, started: started, sets: sets, healthy: report.isHealthy)
+        finished(.heavy, started: started, sets: sets, healthy: report.isHealthy, blockSets: report.apply.blockSets)
         for warning in report.warnings { logger.warning("\(warning)") }
         if report.isHealthy {
             logger.notice("subnet up: \(report.activePorts.active) of \(report.activePorts.planned) linked ports ACTIVE, \(sets) Set(s)")
@@ -185,6 +209,16 @@ struct DaemonLoop {
         remember(found.contacts)
         considerOthers(found.contacts.map(\.remote))
         scheduleLightSweep(healthy: report.isHealthy)
+    }
+
+    /// The tables this SM wrote in its last pass, by switch GUID. After a takeover there are none: another
+    /// SM may have written anything, so the first pass compares against what the switches hold.
+    var knownTables: [GUID: [UInt8]] {
+        guard let subnet else { return [:] }
+        let fabric = subnet.discovery.fabric
+        var known: [GUID: [UInt8]] = [:]
+        for (node, table) in subnet.apply.tables { known[fabric[node].guid] = table }
+        return known
     }
 
     /// Another master outranks us: learn the SMs again and let the state machine step down.
@@ -203,11 +237,29 @@ struct DaemonLoop {
 
     mutating func considerOthers(_ others: [RemoteSM]) {
         if others.contains(where: { $0.state == .master }) { handle(.discovered(others)) }
-        if machine.state == .master,
-           let higher = others.filter({ $0.state != .master && $0.state != .notActive && machine.outranksUs($0) })
-               .max(by: { smOutranks(priority: $1.priority, guid: $1.guid, over: $0.priority, $0.guid) }) {
-            handle(.foundHigherSM(higher))
+        guard machine.state == .master else { return }
+        let higher = others.filter { machine.outranksUs($0) }
+        // The subnet goes only to a STANDBY SM (IBA 14.4.1.2): one still DISCOVERING would find us MASTER,
+        // go STANDBY and drop the handover. It is looked at again every polling interval until it is STANDBY.
+        if let best = higher.filter({ $0.state == .standby }).max(by: { smOutranks(priority: $1.priority, guid: $1.guid, over: $0.priority, $0.guid) }) {
+            awaitingStandby = nil
+            handle(.foundHigherSM(best))
+        } else if let discovering = higher.first(where: { $0.state == .discovering }) {
+            awaitingStandby = (discovering.guid, .now + options.pollInterval)
         }
+    }
+
+    /// A higher SM seen DISCOVERING: its SMInfo again, to hand over once it is STANDBY.
+    mutating func recheckHigherSM() async {
+        guard let (guid, _) = awaitingStandby, let contact = contacts[guid] else {
+            awaitingStandby = nil
+            return
+        }
+        awaitingStandby = nil
+        guard let info = try? await daemon.pollClient.get(SMInfo.self, route: contact.route) else { return }
+        let remote = RemoteSM(info, lid: contact.remote.lid)
+        contacts[guid]?.remote = remote
+        considerOthers([remote])
     }
 
     mutating func scheduleLightSweep(healthy: Bool) {
@@ -230,15 +282,17 @@ struct DaemonLoop {
         }
     }
 
-    /// Records the end of a pass in the published status.
-    func finished(_ kind: SweepKind, started: ContinuousClock.Instant, sets: Int, healthy: Bool) {
-        let duration = ContinuousClock.now - started
+    /// Records the end of a pass in the published status, and logs its time and SMPs.
+    func finished(_ kind: SweepKind, started: PassStart, sets: Int, healthy: Bool, blockSets: Int = 0) {
+        let duration = ContinuousClock.now - started.instant
+        let smps = client.statistics.totalSent - started.smps
         daemon.publish { status in
             status.sweeps[kind, default: 0] += 1
             status.lastSweep = (kind, duration, healthy)
             status.lastSets[kind] = sets
+            status.lastBlockSets[kind] = blockSets
         }
-        logger.info("\(kind.rawValue) pass: \(duration), \(sets) Set(s)")
+        logger.info("\(kind.rawValue) pass: \(duration), \(smps) SMP(s), \(sets) Set(s)")
     }
 
     mutating func remember(_ found: [SMContact]) {
@@ -276,10 +330,20 @@ struct DaemonLoop {
         do throws(SMPError) {
             _ = try await client.set(own.attribute, modifier: control.rawValue, route: contact.route)
             logger.notice("sent \(control) to \(remote)")
-            if control == .handover { handoverDeadline = .now + options.handoverTimeout }
+            if control == .handover {
+                handoverDeadline = .now + options.handoverTimeout
+                nextPoll = .now + options.pollInterval
+            }
         } catch {
             logger.warning("\(control) to \(remote) failed: \(error)")
             if control == .handover { handle(.handoverTimedOut) }
         }
     }
+}
+
+/// When a pass began, and how many SMPs had been sent by then.
+struct PassStart {
+    let instant = ContinuousClock.now
+    let smps: Int
+    init(_ client: SMPClient) { smps = client.statistics.totalSent }
 }

@@ -55,6 +55,8 @@ public struct DaemonStatus: Sendable {
     public var problems: [DaemonProblem] = []
     /// Sets sent by the last pass of each kind (a light sweep of a healthy subnet sends none).
     public var lastSets: [SweepKind: Int] = [:]
+    /// LFT blocks written by the last pass of each kind (a takeover of a subnet routed as we route it writes none).
+    public var lastBlockSets: [SweepKind: Int] = [:]
 
     public init(own: OwnSMInfo) { self.own = own }
 }

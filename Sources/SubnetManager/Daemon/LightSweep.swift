@@ -11,7 +11,7 @@ extension DaemonLoop {
             await heavySweep(takeover: false)
             return
         }
-        let started = ContinuousClock.now
+        let started = PassStart(client)
         let fabric = subnet.discovery.fabric
         let routes = subnet.discovery.routes
         let client = self.client
@@ -46,19 +46,40 @@ extension DaemonLoop {
     /// Acts on the traps of a batch: link changes re-route; a port whose IsSM changed is asked for its SMInfo.
     mutating func handleTraps() async {
         let batch = traps.take()
-        for lid in batch.smPorts {
-            if let info = try? await client.send(.get(SMInfo.attributeID, lid: lid), to: .route).decode(SMInfo.self),
-               info.guid != machine.guid, info.smKey == options.smKey || info.smKey == 0 {
-                logger.notice("Trap 144: an SM runs at LID \(lid): \(RemoteSM(info, lid: lid))")
-                if let subnet, let found = Optional(await SMContact.find(in: subnet.discovery.fabric, routes: subnet.discovery.routes,
-                                                                          client: client, smKey: options.smKey)) {
-                    remember(found.contacts)
-                }
-                considerOthers([RemoteSM(info, lid: lid)])
-            }
-        }
+        for lid in batch.smPorts where smPortsToAsk[lid] == nil { smPortsToAsk[lid] = (0, .now) }
+        await askNewSMs()
         guard machine.state == .master, !batch.issuers.isEmpty else { return }
         logger.notice("Trap 128 from \(batch.issuers.count) switch(es): re-routing")
         await reroute(after: batch.issuers)
+    }
+
+    /// Asks the ports whose IsSM changed (Trap 144) for their SMInfo. An SM that does not answer yet (its
+    /// software still starting) is asked again, at growing intervals, a few times.
+    mutating func askNewSMs() async {
+        let now = ContinuousClock.now
+        for (lid, (attempts, due)) in smPortsToAsk where now >= due {
+            if let contact = await contact(at: lid) {
+                smPortsToAsk[lid] = nil
+                logger.notice("Trap 144: an SM runs at LID \(lid): \(contact.remote)")
+                contacts[contact.remote.guid] = contact
+                considerOthers([contact.remote])
+            } else if attempts >= 6 {
+                smPortsToAsk[lid] = nil
+            } else {
+                smPortsToAsk[lid] = (attempts + 1, now + options.pollInterval * (1 << attempts))
+            }
+        }
+    }
+
+    /// The SM at `lid`, if one answers there with our SM_Key (or none): reached by the directed route to
+    /// the port that holds the LID, which works whatever the forwarding tables hold.
+    mutating func contact(at lid: LID) async -> SMContact? {
+        guard let subnet, let port = subnet.lids.owner(of: lid) else { return nil }
+        let fabric = subnet.discovery.fabric
+        let route = fabric.route(toPort: port, nodeRoutes: subnet.discovery.routes)
+        guard let info = try? await daemon.pollClient.get(SMInfo.self, route: route, node: fabric[port.node].guid),
+              info.guid != machine.guid, info.smKey == options.smKey || info.smKey == 0
+        else { return nil }
+        return SMContact(remote: RemoteSM(info, lid: lid), route: route, name: fabric.describe(port))
     }
 }
