@@ -21,7 +21,8 @@ public struct SweepOptions: Sendable {
     /// The M_Key every endport is given (nil: M_Keys are left as they are). The sweep's client must
     /// carry the same key, or its Sets after the first would be refused.
     public var mKey: MKeyPolicy?
-    /// `runOnce` re-plans while passes make progress, but starts no pass later than this after its start.
+    /// `runOnce` re-plans while passes make progress, but starts no pass beyond the third later than this
+    /// after its start.
     public var convergenceDeadline: Duration
     /// `runOnce` stops after this many passes in a row that made no progress (at least 1).
     public var passesWithoutProgress: Int
@@ -105,8 +106,8 @@ public struct SubnetSweep: Sendable {
     /// problems (SMPs lost for good, a link or node lost between discovery and programming, ports that
     /// could not go ACTIVE), another pass follows while passes make progress (fewer problems, fewer
     /// undelivered pairs or fewer ports not ACTIVE than any pass before), until
-    /// `options.passesWithoutProgress` passes in a row make none, or `options.convergenceDeadline` has
-    /// passed. Reconciliation makes each further pass cheap: it sends only what is still missing, and the
+    /// `options.passesWithoutProgress` passes in a row make none, or (after the third pass)
+    /// `options.convergenceDeadline` has passed. Reconciliation makes each further pass cheap: it sends only what is still missing, and the
     /// tables it leaves route nothing into a dead link. Returns the last pass's report; throws `.cancelled`
     /// as soon as its task is cancelled (SMPs in flight end at once, see `SMPClient.send`).
     ///
@@ -135,7 +136,7 @@ public struct SubnetSweep: Sendable {
                 logger.info("conflicting identities (\(why)); discovering again")
                 conflict = why
                 stalled += 1
-                if stalled >= max(1, options.passesWithoutProgress) || clock.now >= deadline { break }
+                if stalled >= max(1, options.passesWithoutProgress) || (passNumber >= Self.passesBeforeDeadline && clock.now >= deadline) { break }
                 continue
             } catch {
                 // Cancelled SMPs can make a pass fail in any way (the local node "did not answer").
@@ -161,7 +162,7 @@ public struct SubnetSweep: Sendable {
                 best = best?.best(with: outcome) ?? outcome
             }
             last = report
-            if stalled >= max(1, options.passesWithoutProgress) || clock.now >= deadline { break }
+            if stalled >= max(1, options.passesWithoutProgress) || (passNumber >= Self.passesBeforeDeadline && clock.now >= deadline) { break }
             logger.info("pass \(passNumber) left \(report.problems.count) problem(s); re-planning")
         }
         if var last {
@@ -171,6 +172,10 @@ public struct SubnetSweep: Sendable {
         }
         throw .conflictingIdentities((conflict ?? "conflicting identities") + " (on each of \(passNumber) discoveries); nothing was set")
     }
+
+    /// Passes the deadline does not cut short (the fixed count sweeps had before): on a machine so loaded
+    /// that one pass outlasts the deadline, a link lost mid-sweep is still re-planned around.
+    static let passesBeforeDeadline = 3
 
     /// What a pass left, by the measures of progress between passes.
     struct PassOutcome {

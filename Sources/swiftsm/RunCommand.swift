@@ -47,7 +47,7 @@ struct Run: AsyncParsableCommand {
     @Option(help: "PortInfo.SubnetTimeout for every endport (0-31).")
     var subnetTimeout: Int = 18
 
-    @Option(help: ArgumentHelp("A heavy pass re-plans from a fresh discovery while passes make progress, until this many seconds after its start (1-3600); two passes in a row without progress end it sooner.", valueName: "seconds"))
+    @Option(help: ArgumentHelp("A heavy pass re-plans from a fresh discovery while passes make progress; passes beyond the third start only within this many seconds of its start (1-3600); two passes in a row without progress end it sooner.", valueName: "seconds"))
     var convergenceDeadline: Int = 30
 
     @Option(help: ArgumentHelp("With --mkey: what an SMP without the key may still do (0-3). Default 1.", valueName: "bits"))

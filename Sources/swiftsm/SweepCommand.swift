@@ -41,7 +41,7 @@ struct Sweep: AsyncParsableCommand {
     @Option(help: ArgumentHelp("With --mkey: seconds after a refused SMP at which a port drops its protect bits to 0 if no SMP with the key came since (0-65535; 0 never). Default 0.", valueName: "seconds"))
     var mkeyLease: Int?
 
-    @Option(help: ArgumentHelp("While passes make progress, re-plan from a fresh discovery until this many seconds after the start (1-3600); two passes in a row without progress end the sweep sooner.", valueName: "seconds"))
+    @Option(help: ArgumentHelp("While passes make progress, re-plan from a fresh discovery; passes beyond the third start only within this many seconds of the start (1-3600); two passes in a row without progress end the sweep sooner.", valueName: "seconds"))
     var convergenceDeadline: Int = 30
 
     @Flag(help: "Print SMPs sent by method and attribute, and the time of each phase, to stderr.")

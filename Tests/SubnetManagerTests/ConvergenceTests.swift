@@ -67,10 +67,17 @@ final class RevivingOneNodePerPass: MADTransport {
 
         let once = try await SubnetSweep(client: client, options: SweepOptions(convergenceDeadline: .seconds(3600), passesWithoutProgress: 1)).runOnce()
         #expect(once.passes == 2)
-        // No pass starts after the deadline: with none left, the first pass is the last.
-        let noTime = try await SubnetSweep(client: client, options: SweepOptions(convergenceDeadline: .zero)).runOnce()
-        #expect(noTime.passes == 1)
-        #expect(!noTime.isHealthy)
+    }
+
+    @Test func noPassBeyondTheThirdStartsAfterTheDeadline() async throws {
+        let fabric = try generateFabric(.fatTree2, options: GeneratorOptions(radix: 4))
+        let dead = try Self.hosts(fabric, ["host-1", "host-3", "host-5", "host-6"])
+        let transport = RevivingOneNodePerPass(SimulatorTransport(fabric: try SimulatedFabric(fabric)), dead: dead)
+        let client = SMPClient(transport: transport, options: SMPClientOptions(timeout: .milliseconds(2), retries: 1))
+        // Progress on every pass, but no time: the three passes a sweep always may make, not the five it needs.
+        let report = try await SubnetSweep(client: client, options: SweepOptions(convergenceDeadline: .zero)).runOnce()
+        #expect(report.passes == 3)
+        #expect(!report.isHealthy)
     }
 
     @Test func problemsPrintAsBefore() {
