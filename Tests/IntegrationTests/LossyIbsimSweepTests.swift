@@ -46,7 +46,7 @@ import Testing
     }
 
     /// What the diag tools find wrong with the fabric ibsim holds now; empty when it is configured.
-    private func judge(_ ibsim: IbsimFabric) throws -> [String] {
+    private static func judge(_ ibsim: IbsimFabric) throws -> [String] {
         let discovered = try ibsim.run("/usr/sbin/ibnetdiscover", [], timeout: 60, environment: Self.onHost)
         guard discovered.status == 0 else { return ["ibnetdiscover: \(discovered.stderr)"] }
         let fabric = try TopologyFile.parse(discovered.stdout, source: "ibnetdiscover")
@@ -75,7 +75,7 @@ import Testing
     /// multiple of 64 (the 4x4x2 torus has 64 LIDs: `Unicast lids [0x0-0x40]`, then 63 listed, the same after
     /// opensm), though ibtracert follows it. That entry is taken from `ibtracert -n <switch> <top>`: the
     /// port of its first hop, port 0 when the switch is the destination, none when the trace fails.
-    private func addTopLID(to tables: inout DumpLFTsLookup, dump: String, fabric: Fabric, ibsim: IbsimFabric) throws {
+    private static func addTopLID(to tables: inout DumpLFTsLookup, dump: String, fabric: Fabric, ibsim: IbsimFabric) throws {
         let tops = dump.split(separator: "\n").compactMap { line -> UInt16? in
             guard line.hasPrefix("Unicast lids [0x0-0x"), let end = line.firstIndex(of: "]") else { return nil }
             return UInt16(line[line.index(line.startIndex, offsetBy: 20)..<end], radix: 16)
@@ -96,36 +96,49 @@ import Testing
         }
     }
 
-    @Test func sweepOnceConvergesWith20PercentErrorsOn12SwitchPorts() throws {
+    /// One lossy `sweep --once` and what the diag tools said of it.
+    struct SweepRun: Sendable {
+        var run: Int
+        var faults: String
+        var sweep: CommandResult
+        var timeouts: Int
+        var seconds: Double
+        var wrong: [String]
+    }
+
+    @Test func sweepOnceConvergesWith20PercentErrorsOn12SwitchPorts() async throws {
         let options = GeneratorOptions(dimensions: [4, 4, 2], seed: 1, removeLinks: 3)
         let topology = try generateTopology(.torus3D, options: options)
         let fabric = try generateFabric(.torus3D, options: options)
         var passed = 0
         for run in 1...Self.runs {
-            let ibsim = try IbsimFabric(topology: topology)
-            defer { ibsim.stop() }
-            let faulty = Self.faultyPorts(fabric, run: run)
-            for (node, port) in faulty { ibsim.console("Error \"\(node)\"[\(port)] 20") }
-            let started = Date()
-            let sweep = try ibsim.run(Self.executable, ["sweep", "--once", "--stats"], timeout: 120, environment: Self.onHost)
-            let seconds = Date().timeIntervalSince(started)
-            let timeouts = sweep.stderr.split(separator: "\n").first { $0.hasPrefix("SMPs sent") }
-                .flatMap { $0.split(separator: "timeouts ").last?.split(separator: ",").first }.flatMap { Int($0) } ?? 0
-            for (node, port) in faulty { ibsim.console("Error \"\(node)\"[\(port)] 0") }
-            let wrong = try judge(ibsim)
-            let faults = faulty.map { "\($0.node)[\($0.port)]" }.joined(separator: " ")
+            let result = try await offThePool { () throws -> SweepRun in
+                let ibsim = try IbsimFabric(topology: topology)
+                defer { ibsim.stop() }
+                let faulty = Self.faultyPorts(fabric, run: run)
+                for (node, port) in faulty { ibsim.console("Error \"\(node)\"[\(port)] 20") }
+                let started = Date()
+                let sweep = try ibsim.run(Self.executable, ["sweep", "--once", "--stats"], timeout: 120, environment: Self.onHost)
+                let seconds = Date().timeIntervalSince(started)
+                let timeouts = sweep.stderr.split(separator: "\n").first { $0.hasPrefix("SMPs sent") }
+                    .flatMap { $0.split(separator: "timeouts ").last?.split(separator: ",").first }.flatMap { Int($0) } ?? 0
+                for (node, port) in faulty { ibsim.console("Error \"\(node)\"[\(port)] 0") }
+                return SweepRun(run: run, faults: faulty.map { "\($0.node)[\($0.port)]" }.joined(separator: " "), sweep: sweep,
+                                timeouts: timeouts, seconds: seconds, wrong: try Self.judge(ibsim))
+            }
+            let (sweep, wrong, faults) = (result.sweep, result.wrong, result.faults)
             #expect(sweep.status == 0, "run \(run) (errors on \(faults)): exit \(sweep.status)\n\(sweep.stdout)\n\(sweep.stderr.suffix(3000))")
             #expect(wrong.isEmpty, "run \(run) (errors on \(faults)): \(wrong.joined(separator: "\n"))")
             // Proof that the injection took effect.
-            #expect(timeouts > 0, "run \(run): no MAD failed: the injection did not take effect")
+            #expect(result.timeouts > 0, "run \(run): no MAD failed: the injection did not take effect")
             if sweep.status == 0 && wrong.isEmpty { passed += 1 }
-            print("lossy sweep run \(run): exit \(sweep.status), \(wrong.isEmpty ? "judged correct" : "judged WRONG"), \(timeouts) timeouts, \(Int(seconds * 1000)) ms")
+            print("lossy sweep run \(run): exit \(sweep.status), \(wrong.isEmpty ? "judged correct" : "judged WRONG"), \(result.timeouts) timeouts, \(Int(result.seconds * 1000)) ms")
         }
         print("lossy sweep: \(passed) of \(Self.runs) runs passed")
     }
 
     /// Waits until `file` contains one of `marks` (nil after `seconds`).
-    private func waitFor(_ marks: [String], in file: URL, seconds: Double) -> String? {
+    private static func waitFor(_ marks: [String], in file: URL, seconds: Double) -> String? {
         let deadline = Date().addingTimeInterval(seconds)
         while Date() < deadline {
             let text = (try? String(contentsOf: file, encoding: .utf8)) ?? ""
@@ -136,56 +149,71 @@ import Testing
     }
 
     /// `swiftsm run` configures the same lossy fabric as MASTER (its heavy pass is a `runOnce`).
-    @Test func runConvergesWith20PercentErrorsOn12SwitchPorts() throws {
+    @Test func runConvergesWith20PercentErrorsOn12SwitchPorts() async throws {
         let options = GeneratorOptions(dimensions: [4, 4, 2], seed: 1, removeLinks: 3)
         let fabric = try generateFabric(.torus3D, options: options)
-        let ibsim = try IbsimFabric(topology: try generateTopology(.torus3D, options: options))
-        defer { ibsim.stop() }
-        // Run 2's choice: it has the SM's own link among the failing ports.
-        let faulty = Self.faultyPorts(fabric, run: 2)
-        for (node, port) in faulty { ibsim.console("Error \"\(node)\"[\(port)] 20") }
-        let guid2lid = ibsim.directory.appendingPathComponent("guid2lid").path
-        let daemon = try ibsim.launch(Self.executable, ["run", "--guid2lid", guid2lid, "--sweep-interval", "0"], environment: Self.onHost)
-        defer { ibsim.end(daemon) }
-        let log = ibsim.directory.appendingPathComponent("swiftsm.log")
-        let outcome = waitFor(["subnet up", "subnet not fully configured", "heavy sweep failed"], in: log, seconds: 120)
-        let text = (try? String(contentsOf: log, encoding: .utf8)) ?? ""
-        #expect(outcome == "subnet up", "\(text.suffix(3000))")
-        kill(daemon.processIdentifier, SIGTERM)
-        daemon.waitUntilExit()
-        #expect(daemon.terminationStatus == 0)
-        for (node, port) in faulty { ibsim.console("Error \"\(node)\"[\(port)] 0") }
-        let wrong = try judge(ibsim)
+        let topology = try generateTopology(.torus3D, options: options)
+        let (outcome, log, status, wrong) = try await offThePool { () throws -> (String?, String, Int32, [String]) in
+            let ibsim = try IbsimFabric(topology: topology)
+            defer { ibsim.stop() }
+            // Run 2's choice: it has the SM's own link among the failing ports.
+            let faulty = Self.faultyPorts(fabric, run: 2)
+            for (node, port) in faulty { ibsim.console("Error \"\(node)\"[\(port)] 20") }
+            let guid2lid = ibsim.directory.appendingPathComponent("guid2lid").path
+            let daemon = try ibsim.launch(Self.executable, ["run", "--guid2lid", guid2lid, "--sweep-interval", "0"], environment: Self.onHost)
+            defer { ibsim.end(daemon) }
+            let file = ibsim.directory.appendingPathComponent("swiftsm.log")
+            let outcome = Self.waitFor(["subnet up", "subnet not fully configured", "heavy sweep failed"], in: file, seconds: 120)
+            kill(daemon.processIdentifier, SIGTERM)
+            daemon.waitUntilExit()
+            for (node, port) in faulty { ibsim.console("Error \"\(node)\"[\(port)] 0") }
+            return (outcome, (try? String(contentsOf: file, encoding: .utf8)) ?? "", daemon.terminationStatus, try Self.judge(ibsim))
+        }
+        #expect(outcome == "subnet up", "\(log.suffix(3000))")
+        #expect(status == 0)
         #expect(wrong.isEmpty, "\(wrong.joined(separator: "\n"))")
     }
 
     /// SIGTERM in the middle of a heavy pass ends the daemon promptly: the pass is cancelled, SMPs waiting
     /// to retry included, rather than run to its end (with the errors next to the SM it takes over 15 s).
-    @Test func sigtermEndsALossyHeavyPassPromptly() throws {
+    @Test func sigtermEndsALossyHeavyPassPromptly() async throws {
         let options = GeneratorOptions(dimensions: [4, 4, 2], seed: 1, removeLinks: 3)
         let fabric = try generateFabric(.torus3D, options: options)
-        let ibsim = try IbsimFabric(topology: try generateTopology(.torus3D, options: options))
-        defer { ibsim.stop() }
+        let topology = try generateTopology(.torus3D, options: options)
         let smSwitch = try #require(fabric.nodes.firstIndex { $0.description == "sw-0-0-0" })
         let faulty = fabric[smSwitch].knownPorts.filter { $0.remote != nil }.map { Int($0.number.rawValue) }
-        for port in faulty { ibsim.console("Error \"sw-0-0-0\"[\(port)] 20") }
-        let guid2lid = ibsim.directory.appendingPathComponent("guid2lid").path
-        let daemon = try ibsim.launch(Self.executable, ["run", "--guid2lid", guid2lid, "--sweep-interval", "0", "-v"], environment: Self.onHost)
-        defer { ibsim.end(daemon) }
-        let log = ibsim.directory.appendingPathComponent("swiftsm.log")
-        #expect(waitFor(["-> MASTER"], in: log, seconds: 120) != nil)
-        // Well into the heavy pass: SMPs are waiting to retry.
-        usleep(1_000_000)
-        let stopping = Date()
-        kill(daemon.processIdentifier, SIGTERM)
-        while daemon.isRunning, Date().timeIntervalSince(stopping) < 60 { usleep(20_000) }
-        let took = Date().timeIntervalSince(stopping)
-        let text = (try? String(contentsOf: log, encoding: .utf8)) ?? ""
-        #expect(!daemon.isRunning && daemon.terminationStatus == 0, "\(text.suffix(2000))")
+        let (master, took, running, status, log) = try await offThePool { () throws -> (Bool, Double, Bool, Int32, String) in
+            let ibsim = try IbsimFabric(topology: topology)
+            defer { ibsim.stop() }
+            for port in faulty { ibsim.console("Error \"sw-0-0-0\"[\(port)] 20") }
+            let guid2lid = ibsim.directory.appendingPathComponent("guid2lid").path
+            let daemon = try ibsim.launch(Self.executable, ["run", "--guid2lid", guid2lid, "--sweep-interval", "0", "-v"], environment: Self.onHost)
+            defer { ibsim.end(daemon) }
+            let file = ibsim.directory.appendingPathComponent("swiftsm.log")
+            let master = Self.waitFor(["-> MASTER"], in: file, seconds: 120) != nil
+            // Well into the heavy pass: SMPs are waiting to retry.
+            usleep(1_000_000)
+            let stopping = Date()
+            kill(daemon.processIdentifier, SIGTERM)
+            while daemon.isRunning, Date().timeIntervalSince(stopping) < 60 { usleep(20_000) }
+            let took = Date().timeIntervalSince(stopping)
+            let running = daemon.isRunning
+            return (master, took, running, running ? -1 : daemon.terminationStatus, (try? String(contentsOf: file, encoding: .utf8)) ?? "")
+        }
+        #expect(master, "\(log.suffix(2000))")
+        #expect(!running && status == 0, "\(log.suffix(2000))")
         #expect(took < 10, "the daemon took \(took) s to stop")
         // The pass was cut short: it logged no end ("heavy pass: <time>") and no outcome.
-        #expect(!text.contains("heavy pass:") && !text.contains("subnet up"), "the heavy pass ended before SIGTERM: \(text.suffix(2000))")
-        #expect(text.contains("retrying"))
+        #expect(!log.contains("heavy pass:") && !log.contains("subnet up"), "the heavy pass ended before SIGTERM: \(log.suffix(2000))")
+        #expect(log.contains("retrying"))
         print("lossy heavy pass: SIGTERM to exit \(Int(took * 1000)) ms")
+    }
+}
+
+/// Runs blocking work (processes waited for, usleep) on a thread of its own: on the cooperative pool, which
+/// has one thread per core, it would stall every async test running alongside for as long as it takes.
+func offThePool<T: Sendable>(_ body: @escaping @Sendable () throws -> T) async throws -> T {
+    try await withCheckedThrowingContinuation { continuation in
+        Thread { continuation.resume(with: Result { try body() }) }.start()
     }
 }
