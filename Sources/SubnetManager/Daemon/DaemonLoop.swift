@@ -296,7 +296,7 @@ struct DaemonLoop {
     }
 
     mutating func remember(_ found: [SMContact]) {
-        for contact in found where contact.remote.guid != machine.guid { contacts[contact.remote.guid] = contact }
+        for contact in found where contact.remote.guid != machine.guid && contact.remote.guid != .zero { contacts[contact.remote.guid] = contact }
     }
 
     // MARK: - STANDBY
