@@ -107,8 +107,8 @@ public struct SubnetSweep: Sendable {
     /// could not go ACTIVE), another pass follows while passes make progress (fewer problems, fewer
     /// undelivered pairs or fewer ports not ACTIVE than any pass before), until
     /// `options.passesWithoutProgress` passes in a row make none, or (after the third pass)
-    /// `options.convergenceDeadline` has passed. Reconciliation makes each further pass cheap: it sends only what is still missing, and the
-    /// tables it leaves route nothing into a dead link. Returns the last pass's report; throws `.cancelled`
+    /// `options.convergenceDeadline` has passed. Reconciliation makes each further pass cheap: it sends
+    /// only what is still missing, and the tables it leaves route nothing into a dead link. Returns the last pass's report; throws `.cancelled`
     /// as soon as its task is cancelled (SMPs in flight end at once, see `SMPClient.send`).
     ///
     /// `knownTables` (by switch GUID) are tables this SM wrote and believes the switches still hold: a running
@@ -116,7 +116,11 @@ public struct SubnetSweep: Sendable {
     ///
     /// `keepValidTables` (a new master taking over): when the tables the switches hold deliver every LID on a
     /// shortest path with the LIDs kept, they are kept as they are, so a takeover writes no LFT block.
-    public func runOnce(knownTables: [GUID: [UInt8]] = [:], keepValidTables: Bool = false) async throws(SweepError) -> SweepReport {
+    ///
+    /// `discovery`: a discovery just made (a running SM's DISCOVERING pass), used by the first pass instead of
+    /// discovering again.
+    public func runOnce(knownTables: [GUID: [UInt8]] = [:], keepValidTables: Bool = false,
+                        discovery: DiscoveryResult? = nil) async throws(SweepError) -> SweepReport {
         let clock = ContinuousClock()
         let deadline = clock.now + options.convergenceDeadline
         var last: SweepReport?
@@ -130,7 +134,8 @@ public struct SubnetSweep: Sendable {
             var report: SweepReport
             do {
                 // Known tables hold only until this sweep writes: a re-planning pass reads what the switches hold.
-                report = try await pass(knownTables: passNumber == 1 ? knownTables : [:], keepValidTables: keepValidTables)
+                report = try await pass(knownTables: passNumber == 1 ? knownTables : [:], keepValidTables: keepValidTables,
+                                        discovery: passNumber == 1 ? discovery : nil)
             } catch .conflictingIdentities(let why) where !Task.isCancelled {
                 // A cable moved mid-discovery clears up on a fresh look; a true duplicate GUID does not.
                 logger.info("conflicting identities (\(why)); discovering again")
@@ -206,7 +211,7 @@ public struct SubnetSweep: Sendable {
         }
     }
 
-    private func pass(knownTables: [GUID: [UInt8]], keepValidTables: Bool) async throws(SweepError) -> SweepReport {
+    private func pass(knownTables: [GUID: [UInt8]], keepValidTables: Bool, discovery made: DiscoveryResult?) async throws(SweepError) -> SweepReport {
         var phases: [(name: String, duration: Duration)] = []
         let clock = ContinuousClock()
         var started = clock.now
@@ -216,7 +221,8 @@ public struct SubnetSweep: Sendable {
             started = now
         }
 
-        let discovery = await FabricDiscoverer(client: client, logger: logger).discover()
+        let discovery: DiscoveryResult
+        if let made { discovery = made } else { discovery = await FabricDiscoverer(client: client, logger: logger).discover() }
         endPhase("discover")
         let fabric = discovery.fabric
         guard let origin = fabric.origin else {

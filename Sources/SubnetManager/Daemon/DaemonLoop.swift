@@ -21,6 +21,8 @@ struct DaemonLoop {
     var handoverDeadline: ContinuousClock.Instant?
     var heavyRequested = false
     var traps = TrapBatch()
+    /// The discovery of the DISCOVERING pass, for the configuration pass that follows it at once.
+    var lastDiscovery: DiscoveryResult?
     /// Ports whose IsSM changed (Trap 144), to ask for their SMInfo: attempts so far and when next.
     var smPortsToAsk: [LID: (attempts: Int, due: ContinuousClock.Instant)] = [:]
     /// A higher SM that was still DISCOVERING, and when to look at it again.
@@ -110,7 +112,7 @@ struct DaemonLoop {
                    info.state == .master {
                     handoverDeadline = nil
                     logger.notice("\(target) is MASTER now: the handover is complete")
-                    handle(.control(.acknowledge, from: RemoteSM(info, lid: contact.remote.lid)))
+                    handle(.control(.acknowledge, from: RemoteSM(info, lid: contact.remote.lid, portGUID: contact.remote.guid)))
                     return
                 }
             }
@@ -157,6 +159,7 @@ struct DaemonLoop {
         let found = await SMContact.find(in: discovery.fabric, routes: discovery.routes, client: client, smKey: options.smKey)
         for warning in found.warnings { logger.warning("\(warning)") }
         remember(found.contacts)
+        lastDiscovery = discovery
         finished(.discovery, started: started, sets: 0, healthy: discovery.fabric.origin != nil)
         guard discovery.fabric.origin != nil else {
             // Not even our own port answered: try again after a polling interval.
@@ -166,15 +169,20 @@ struct DaemonLoop {
             return
         }
         handle(.discovered(found.contacts.map(\.remote)))
+        // Only the configuration pass that follows at once may use it; later it would be stale.
+        if machine.state != .master { lastDiscovery = nil }
     }
 
     /// MASTER: a full configuration pass, then the other SMs' SMInfo (a higher one gets the subnet).
     mutating func heavySweep(takeover: Bool) async {
         let started = PassStart(client)
         if takeover { logger.notice("taking over: keeping every LID the ports hold, sending only what differs") }
+        // A discovery made a moment ago (DISCOVERING -> MASTER) is not made again.
+        let fresh = lastDiscovery
+        lastDiscovery = nil
         let report: SweepReport
         do throws(SweepError) {
-            report = try await SubnetSweep(client: client, options: options.sweep, logger: logger).runOnce(knownTables: knownTables, keepValidTables: takeover)
+            report = try await SubnetSweep(client: client, options: options.sweep, logger: logger).runOnce(knownTables: knownTables, keepValidTables: takeover, discovery: fresh)
         } catch .otherMaster(let why) {
             logger.notice("\(why)")
             await discoverWhileMaster()
@@ -257,7 +265,7 @@ struct DaemonLoop {
         }
         awaitingStandby = nil
         guard let info = try? await daemon.pollClient.get(SMInfo.self, route: contact.route) else { return }
-        let remote = RemoteSM(info, lid: contact.remote.lid)
+        let remote = RemoteSM(info, lid: contact.remote.lid, portGUID: guid)
         contacts[guid]?.remote = remote
         considerOthers([remote])
     }
@@ -269,17 +277,11 @@ struct DaemonLoop {
     }
 
     /// Clears SwitchInfo.PortStateChange on the switches that had it set when discovered, so the next
-    /// light sweep sees only new changes: a Set with the bit set clears it.
+    /// light sweep sees only new changes.
     mutating func clearPortStateChange(_ report: SweepReport) async {
         let fabric = report.discovery.fabric
         let flagged = fabric.switches.filter { fabric[$0].switchInfo?.portStateChange == true }
-        let client = self.client
-        _ = await mapConcurrently(flagged, limit: client.runnerCount, executors: client.runnerExecutors) { node -> Bool in
-            let route = report.discovery.routes[node]
-            guard var info = try? await client.get(SwitchInfo.self, route: route, node: fabric[node].guid), info.portStateChange else { return false }
-            info.portStateChange = true
-            return (try? await client.set(info, route: route, node: fabric[node].guid)) != nil
-        }
+        await clearPortStateChange(flagged, fabric: fabric, routes: report.discovery.routes)
     }
 
     /// Records the end of a pass in the published status, and logs its time and SMPs.
@@ -296,7 +298,7 @@ struct DaemonLoop {
     }
 
     mutating func remember(_ found: [SMContact]) {
-        for contact in found where contact.remote.guid != machine.guid && contact.remote.guid != .zero { contacts[contact.remote.guid] = contact }
+        for contact in found where contact.remote.guid != machine.guid { contacts[contact.remote.guid] = contact }
     }
 
     // MARK: - STANDBY
@@ -310,7 +312,7 @@ struct DaemonLoop {
         }
         do throws(SMPError) {
             let info = try await daemon.pollClient.get(SMInfo.self, route: contact.route)
-            handle(.pollAnswered(RemoteSM(info, lid: contact.remote.lid)))
+            handle(.pollAnswered(RemoteSM(info, lid: contact.remote.lid, portGUID: contact.remote.guid)))
         } catch {
             logger.info("poll of \(master) failed: \(error)")
             handle(.pollFailed)

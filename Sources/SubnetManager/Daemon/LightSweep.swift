@@ -23,8 +23,7 @@ extension DaemonLoop {
         var answers: [RemoteSM] = []
         for contact in contacts.values {
             if let info = try? await client.get(SMInfo.self, route: contact.route) {
-                var remote = RemoteSM(info, lid: contact.remote.lid)
-                remote.lid = contact.remote.lid
+                let remote = RemoteSM(info, lid: contact.remote.lid, portGUID: contact.remote.guid)
                 answers.append(remote)
                 contacts[contact.remote.guid]?.remote = remote
             } else {
@@ -77,11 +76,9 @@ extension DaemonLoop {
         guard let subnet, let port = subnet.lids.owner(of: lid) else { return nil }
         let fabric = subnet.discovery.fabric
         let route = fabric.route(toPort: port, nodeRoutes: subnet.discovery.routes)
-        // An SM still DISCOVERING may not know its GUID yet and answer with 0: a contact filed under 0 could
-        // never be found again (a handover to it would have "no route"), so it counts as not answering yet.
         guard let info = try? await daemon.pollClient.get(SMInfo.self, route: route, node: fabric[port.node].guid),
-              info.guid != machine.guid, info.guid != .zero, info.smKey == options.smKey || info.smKey == 0
+              info.guid != machine.guid, info.smKey == options.smKey || info.smKey == 0
         else { return nil }
-        return SMContact(remote: RemoteSM(info, lid: lid), route: route, name: fabric.describe(port))
+        return SMContact(remote: RemoteSM(info, lid: lid, portGUID: fabric[port]?.guid), route: route, name: fabric.describe(port))
     }
 }

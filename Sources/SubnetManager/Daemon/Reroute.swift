@@ -160,6 +160,10 @@ extension SweepReport {
             report.discovery.fabric[address.node].ports[address.port.index]?.info = info
             if let state = info.state { report.discovery.fabric[address.node].ports[address.port.index]?.state = state }
         }
+        // The switches route up to what was written (discovery may have read a top of 0 before programming).
+        for (node, table) in apply.tables where !table.isEmpty {
+            report.discovery.fabric[node].switchInfo?.linearFDBTop = LID(UInt16(table.count - 1))
+        }
         return report
     }
 }

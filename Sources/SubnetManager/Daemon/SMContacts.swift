@@ -24,7 +24,7 @@ extension SMContact {
             }
             let lid = fabric[found.port]?.info?.lid
             contacts.append(SMContact(
-                remote: RemoteSM(found.info, lid: lid.flatMap { $0 == .unassigned ? nil : $0 }),
+                remote: RemoteSM(found.info, lid: lid.flatMap { $0 == .unassigned ? nil : $0 }, portGUID: fabric[found.port]?.guid),
                 route: fabric.route(toPort: found.port, nodeRoutes: routes), name: found.name))
         }
         return (contacts, warnings)

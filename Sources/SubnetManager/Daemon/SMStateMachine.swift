@@ -16,8 +16,11 @@ public struct RemoteSM: Hashable, Sendable, CustomStringConvertible {
         self.lid = lid
     }
 
-    public init(_ info: SMInfo, lid: LID? = nil) {
-        self.init(guid: info.guid, priority: info.priority, state: info.state ?? .notActive, lid: lid)
+    /// From an SMInfo answer. `portGUID`, when known, stands in for an SMInfo GUID of 0 (an SM that has not
+    /// learned its own port's GUID yet), so that one SM is never known under two GUIDs.
+    public init(_ info: SMInfo, lid: LID? = nil, portGUID: GUID? = nil) {
+        let guid = info.guid == .zero ? (portGUID ?? .zero) : info.guid
+        self.init(guid: guid, priority: info.priority, state: info.state ?? .notActive, lid: lid)
     }
 
     public var description: String { "SM \(guid) (priority \(priority), \(state))" }
