@@ -9,6 +9,7 @@ let package = Package(
         .library(name: "SwiftSMKit", targets: [
             "IBWire", "IBTransport", "IBCapture", "FabricModel", "FabricSimulator", "Discovery", "Routing", "PortManagement",
             "SubnetManager",
+            "SubnetAdministration",
         ]),
     ],
     dependencies: [
@@ -57,6 +58,8 @@ let package = Package(
             "IBWire", "IBTransport", "FabricModel", "Discovery", "Routing", "PortManagement",
             .product(name: "Logging", package: "swift-log"),
         ]),
+        // Subnet Administration: the SA agent answering from published snapshots, multicast, partitions (pure).
+        .target(name: "SubnetAdministration", dependencies: ["IBWire", "FabricModel", "Routing"]),
         .executableTarget(name: "swiftsm", dependencies: [
             "IBWire", "IBTransport", "IBCapture", "FabricModel", "FabricSimulator", "Discovery", "Routing", "PortManagement",
             "SubnetManager",
@@ -76,6 +79,7 @@ let package = Package(
         .testTarget(name: "RoutingTests", dependencies: ["Routing", "FabricModel", "TestSupport"], exclude: ["Fixtures"]),
         .testTarget(name: "PortManagementTests", dependencies: ["PortManagement", "Discovery", "FabricSimulator", "TestSupport"]),
         .testTarget(name: "SubnetManagerTests", dependencies: ["SubnetManager", "FabricSimulator", "Routing", "TestSupport"]),
+        .testTarget(name: "SubnetAdministrationTests", dependencies: ["SubnetAdministration", "Routing", "FabricModel", "TestSupport"]),
         .testTarget(name: "IntegrationTests", dependencies: ["FabricModel", "TestSupport"]),
     ],
     swiftLanguageModes: [.v6]
