@@ -9,14 +9,20 @@ let package = Package(
         .library(name: "SwiftSMKit", targets: [
             "IBWire", "IBTransport", "IBCapture", "FabricModel", "FabricSimulator", "Discovery", "Routing", "PortManagement",
             "SubnetManager",
+            "SystemBoundary", "Configuration",
         ]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
         .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
         .package(url: "https://github.com/apple/swift-collections", from: "1.6.0"),
+        .package(url: "https://github.com/apple/swift-system", from: "1.8.1"),
     ],
     targets: [
+        // The one boundary for system calls: files (atomic writes), sockets (sd_notify), on swift-system.
+        .target(name: "SystemBoundary", dependencies: [.product(name: "SystemPackage", package: "swift-system")]),
+        // opensm.conf-syntax configuration files, parsed into typed settings with OpenSM's meanings.
+        .target(name: "Configuration", dependencies: ["IBWire", "SystemBoundary"]),
         // The C boundary: libibmad (field tables) and libibumad (the MAD device), through pkg-config.
         .systemLibrary(name: "CIBMad", pkgConfig: "libibmad", providers: [.apt(["libibmad-dev"])]),
         .systemLibrary(name: "CIBUmad", pkgConfig: "libibumad", providers: [.apt(["libibumad-dev"])]),
@@ -30,7 +36,7 @@ let package = Package(
             .product(name: "DequeModule", package: "swift-collections"),
         ]),
         // pcap/ERF capture files of MAD exchanges.
-        .target(name: "IBCapture", dependencies: ["IBWire"]),
+        .target(name: "IBCapture", dependencies: ["IBWire", "SystemBoundary"]),
         // The fabric model, topology files (ibnetdiscover/ibsim format), JSON/DOT output, generators.
         .target(name: "FabricModel", dependencies: ["IBWire"]),
         // An in-process fabric that answers SMPs like real subnet management agents.
@@ -45,7 +51,7 @@ let package = Package(
             .product(name: "DequeModule", package: "swift-collections"),
         ]),
         // LID assignment, guid2lid persistence, min-hop routing and route verification (pure).
-        .target(name: "Routing", dependencies: ["IBWire", "FabricModel"]),
+        .target(name: "Routing", dependencies: ["IBWire", "FabricModel", "SystemBoundary"]),
         // Applying a desired state (port settings, forwarding tables, activation) by reconciliation.
         .target(name: "PortManagement", dependencies: [
             "IBWire", "IBTransport", "FabricModel",
@@ -59,6 +65,7 @@ let package = Package(
         .executableTarget(name: "swiftsm", dependencies: [
             "IBWire", "IBTransport", "IBCapture", "FabricModel", "FabricSimulator", "Discovery", "Routing", "PortManagement",
             "SubnetManager",
+            "SystemBoundary", "Configuration",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
             .product(name: "Logging", package: "swift-log"),
         ]),
@@ -73,6 +80,8 @@ let package = Package(
         .testTarget(name: "RoutingTests", dependencies: ["Routing", "FabricModel", "TestSupport"], exclude: ["Fixtures"]),
         .testTarget(name: "PortManagementTests", dependencies: ["PortManagement", "Discovery", "FabricSimulator", "TestSupport"]),
         .testTarget(name: "SubnetManagerTests", dependencies: ["SubnetManager", "FabricSimulator", "Routing", "TestSupport"]),
+        .testTarget(name: "SystemBoundaryTests", dependencies: ["SystemBoundary"]),
+        .testTarget(name: "ConfigurationTests", dependencies: ["Configuration"], exclude: ["Fixtures"]),
         .testTarget(name: "IntegrationTests", dependencies: ["FabricModel", "TestSupport"]),
     ],
     swiftLanguageModes: [.v6]
