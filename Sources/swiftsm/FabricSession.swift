@@ -1,3 +1,4 @@
+import Configuration
 import Discovery
 import FabricModel
 import FabricSimulator
@@ -15,9 +16,12 @@ struct FabricSession {
     let simulator: SimulatorTransport?
     let recorder: RecordingTransport?
 
-    static func open(_ options: FabricAccessOptions) async throws -> FabricSession {
+    /// Opens the fabric the options name, with `configuration` (the options' own resolution of
+    /// `--config` and flags when nil).
+    static func open(_ options: FabricAccessOptions, configuration: SMConfiguration? = nil) async throws -> FabricSession {
         let logger = options.logger
-        var clientOptions = options.clientOptions
+        let configuration = try configuration ?? options.configuration()
+        var clientOptions = options.clientOptions(configuration)
         var transport: any MADTransport
         var simulator: SimulatorTransport?
         if let path = options.simulate {
@@ -31,7 +35,8 @@ struct FabricSession {
                 clientOptions.maxOutstanding = 64
             }
             do {
-                transport = try UMadTransport(ca: options.ca, port: options.port)
+                let (ca, port) = options.caAndPort
+                transport = try UMadTransport(ca: ca, port: port, portGUID: configuration.portGUID)
             } catch {
                 throw CommandFailure(.noPort, error.description)
             }
@@ -47,7 +52,7 @@ struct FabricSession {
             transport = recorder!
         }
         return FabricSession(
-            transport: transport, client: SMPClient(transport: transport, options: clientOptions, mKey: options.mKey,
+            transport: transport, client: SMPClient(transport: transport, options: clientOptions, mKey: configuration.mKey,
                                                         runnerExecutors: simulator?.eventLoops ?? [], logger: logger),
             simulator: simulator, recorder: recorder)
     }

@@ -1,0 +1,63 @@
+import FabricModel
+import Foundation
+import TestSupport
+import Testing
+
+/// `swiftsm sweep --once --config FILE` with the opensm.conf that `opensm -c` writes (every key OpenSM
+/// has): accepted with one warning per key SwiftSM ignores, lmc from the file taking effect on ibsim,
+/// and flags overriding the file.
+@Suite(.serialized) struct ConfigurationAgainstIbsimTests {
+    static let onHost = ["SIM_HOST": "host-0"]
+
+    /// The LMC ibnetdiscover reads from every linked CA port, and whether each port's LID is aligned to it.
+    func observedLMC(_ ibsim: IbsimFabric) throws -> (lmcs: Set<UInt8>, aligned: Bool) {
+        let discovered = try ibsim.run("/usr/sbin/ibnetdiscover", [], timeout: 60, environment: Self.onHost)
+        #expect(discovered.status == 0, "ibnetdiscover: \(discovered.stderr)")
+        let fabric = try TopologyFile.parse(discovered.stdout, source: "ibnetdiscover")
+        let ports = fabric.nodes.filter { $0.type != .switch }.flatMap(\.knownPorts).filter { $0.remote != nil }
+        return (Set(ports.map(\.lmc)), ports.allSatisfy { $0.lid.rawValue % (1 << UInt16($0.lmc)) == 0 })
+    }
+
+    @Test func opensmsOwnConfigurationIsAcceptedAndItsLMCTakesEffect() throws {
+        let ibsim = try IbsimFabric(topology: try generateTopology(.fatTree2, options: GeneratorOptions(radix: 4)))
+        defer { ibsim.stop() }
+        let path = ibsim.directory.appendingPathComponent("opensm.conf").path
+        let written = try runCommand("/usr/sbin/opensm", ["-c", path], timeout: 30)
+        #expect(written.status == 0, "opensm -c: \(written.stderr)")
+        var text = try String(contentsOfFile: path, encoding: .utf8)
+        #expect(text.contains("\nlmc 0\n"))
+        text = text.replacingOccurrences(of: "\nlmc 0\n", with: "\nlmc 2\n")
+        try text.write(toFile: path, atomically: true, encoding: .utf8)
+        let keys = Set(text.split(separator: "\n").filter { !$0.hasPrefix("#") }.map { String($0.split(separator: " ")[0]) })
+
+        let sweep = try ibsim.run(swiftsmExecutable, ["sweep", "--once", "--config", path], environment: Self.onHost)
+        #expect(sweep.status == 0, "sweep: \(sweep.stdout) \(sweep.stderr)")
+        #expect(sweep.stdout.contains("LMC 2"), "\(sweep.stdout)")
+        let warnings = sweep.stderr.split(separator: "\n").filter { $0.contains("ignoring '") }
+        let warnedKeys = warnings.compactMap { $0.split(separator: "'").dropFirst().first.map(String.init) }
+        #expect(warnedKeys.count == Set(warnedKeys).count, "one warning per key")
+        #expect(warnedKeys.count > 100, "opensm 3.3.23 has about 140 keys SwiftSM does not use")
+        #expect(Set(warnedKeys).isSubset(of: keys))
+        for used in ["lmc", "sm_priority", "sweep_interval", "max_wire_smps", "m_key", "guid"] { #expect(!warnedKeys.contains(used)) }
+        #expect(warnings.allSatisfy { $0.hasPrefix("swiftsm: warning: \(path):") })
+        let observed = try observedLMC(ibsim)
+        #expect(observed.lmcs == [2])
+        #expect(observed.aligned)
+
+        // A flag overrides the file.
+        let again = try ibsim.run(swiftsmExecutable, ["sweep", "--once", "--config", path, "--lmc", "1"], environment: Self.onHost)
+        #expect(again.status == 0, "sweep --lmc 1: \(again.stdout) \(again.stderr)")
+        #expect(try observedLMC(ibsim).lmcs == [1])
+    }
+
+    @Test func aBadValueInTheFileIsOneLineNamingFileAndLineAndChangesNothing() throws {
+        let ibsim = try IbsimFabric(topology: try generateTopology(.fatTree2, options: GeneratorOptions(radix: 4)))
+        defer { ibsim.stop() }
+        let path = ibsim.directory.appendingPathComponent("bad.conf").path
+        try "# SwiftSM\nsm_priority 3\nlmc 9\n".write(toFile: path, atomically: true, encoding: .utf8)
+        let sweep = try ibsim.run(swiftsmExecutable, ["sweep", "--once", "--config", path], environment: Self.onHost)
+        #expect(sweep.status == 2)
+        #expect(sweep.stderr == "swiftsm: \(path):3: lmc 9: is outside 0-7\n")
+        #expect(sweep.stdout.isEmpty)
+    }
+}
