@@ -1,5 +1,6 @@
 import ArgumentParser
 import Configuration
+import FabricModel
 import Foundation
 import IBWire
 import SubnetManager
@@ -96,6 +97,7 @@ struct Sweep: AsyncParsableCommand {
         try await session.close()
         if stats { SweepStatistics.print(session.client.statistics, phases: report.phases, simulator: session.simulator?.counters, port: session.port) }
         for warning in report.warnings { printError("swiftsm: warning: \(warning)") }
+        if let warning = DegradedLinks.warning(report.discovery.fabric) { printError("swiftsm: warning: \(warning)") }
         print(SweepSummary.lines(report).joined(separator: "\n"))
         for problem in report.problems { printError("swiftsm: \(problem)") }
         if !report.isHealthy {
@@ -112,6 +114,17 @@ extension SweepOptions {
             key: configuration.mKey, protectBits: configuration.mKeyProtectionLevel, leasePeriod: configuration.mKeyLeasePeriod)
         self.init(lmc: configuration.lmc, guid2lidPath: guid2lidPath, subnetTimeout: configuration.subnetTimeout,
                   priority: configuration.smPriority, force: configuration.ignoreOtherSM, mKey: mKey)
+    }
+}
+
+/// The end-of-sweep warning about links that trained below what both ends support.
+enum DegradedLinks {
+    static func warning(_ fabric: Fabric) -> String? {
+        let degraded = LinkHealth.degraded(fabric)
+        guard !degraded.isEmpty else { return nil }
+        let examples = degraded.prefix(3).map { LinkHealth.line($0, in: fabric) }.joined(separator: "; ")
+        return "\(degraded.count) of \(fabric.links.count) link(s) run below what both ends support, e.g. \(examples)"
+            + (degraded.count > 3 ? " (swiftsm discover --links lists them all)" : "")
     }
 }
 
