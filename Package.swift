@@ -38,7 +38,7 @@ let package = Package(
         // pcap/ERF capture files of MAD exchanges.
         .target(name: "IBCapture", dependencies: ["IBWire", "SystemBoundary"]),
         // The fabric model, topology files (ibnetdiscover/ibsim format), JSON/DOT output, generators.
-        .target(name: "FabricModel", dependencies: ["IBWire"]),
+        .target(name: "FabricModel", dependencies: ["IBWire", "SystemBoundary"]),
         // An in-process fabric that answers SMPs like real subnet management agents.
         .target(name: "FabricSimulator", dependencies: [
             "IBWire", "IBTransport", "IBCapture", "FabricModel",

@@ -46,6 +46,42 @@ public enum Files {
         }
     }
 
+    /// Runs `body` on the whole file's bytes: mapped into memory when it is a regular non-empty file (large
+    /// captures read without a copy; as with any mapped file, another process truncating it meanwhile would
+    /// crash this one), else read to its end. `failure` turns a failed system call into the caller's error.
+    public static func withContents<Result, Failure: Error>(
+        of path: String, failure: (SystemError) -> Failure, _ body: (UnsafeRawBufferPointer) throws(Failure) -> Result
+    ) throws(Failure) -> Result {
+        let descriptor: FileDescriptor
+        do {
+            descriptor = try SystemError.attempt("open", path) { try FileDescriptor.open(FilePath(path), .readOnly, options: .closeOnExec) }
+        } catch { throw failure(error) }
+        defer { try? descriptor.close() }
+        var info = stat()
+        guard fstat(descriptor.rawValue, &info) == 0 else { throw failure(SystemError("read", path, Errno(rawValue: errno))) }
+        if (info.st_mode & S_IFMT) == S_IFREG, info.st_size > 0,
+           let mapped = mmap(nil, Int(info.st_size), PROT_READ, MAP_PRIVATE, descriptor.rawValue, 0), mapped != MAP_FAILED {
+            defer { munmap(mapped, Int(info.st_size)) }
+            return try body(UnsafeRawBufferPointer(start: mapped, count: Int(info.st_size)))
+        }
+        if (info.st_mode & S_IFMT) == S_IFDIR { throw failure(SystemError("read", path, .isDirectory)) }
+        var bytes: [UInt8] = []
+        var chunk = [UInt8](repeating: 0, count: 1 << 16)
+        while true {
+            let count: Int
+            do {
+                count = try SystemError.attempt("read", path) { try chunk.withUnsafeMutableBytes { try descriptor.read(into: $0) } }
+            } catch { throw failure(error) }
+            if count == 0 { break }
+            bytes.append(contentsOf: chunk[0..<count])
+        }
+        // Array.withUnsafeBytes rethrows untyped errors: carry the typed one out in a Result.
+        let outcome: Swift.Result<Result, Failure> = bytes.withUnsafeBytes { buffer in
+            do throws(Failure) { return .success(try body(buffer)) } catch { return .failure(error) }
+        }
+        return try outcome.get()
+    }
+
     /// The first `count` bytes of a file (fewer if it is shorter), e.g. to tell a capture from a text file.
     public static func readPrefix(_ path: String, count: Int) throws(SystemError) -> [UInt8] {
         if kind(of: path) == .directory { throw SystemError("read", path, .isDirectory) }

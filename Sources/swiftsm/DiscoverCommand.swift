@@ -1,7 +1,7 @@
 import ArgumentParser
 import Discovery
 import FabricModel
-import Foundation
+import SystemBoundary
 
 /// `swiftsm discover`: a read-only one-shot sweep that prints the topology.
 struct Discover: AsyncParsableCommand {
@@ -58,17 +58,17 @@ enum TopologyFormat: String, ExpressibleByArgument, CaseIterable {
     }
 }
 
-/// Writing results: atomically to a file, or to stdout.
+/// Writing results: atomically to a file (`Files.atomicWrite`), or to stdout.
 enum OutputFile {
     static func write(_ text: String, to path: String?) throws {
-        guard let path else {
-            FileHandle.standardOutput.write(Data(text.utf8))
-            return
-        }
         do {
-            try Data(text.utf8).write(to: URL(fileURLWithPath: path), options: .atomic)
+            if let path {
+                try Files.atomicWrite(Array(text.utf8), to: path)
+            } else {
+                try Files.write(Array(text.utf8), to: .standardOutput, name: "standard output")
+            }
         } catch {
-            throw CommandFailure(.badInput, "\(path): cannot write output (\((error as NSError).localizedDescription))")
+            throw CommandFailure(.badInput, "\(path ?? "standard output"): cannot write output (\(error.reason))")
         }
     }
 }

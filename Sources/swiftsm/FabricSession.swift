@@ -7,6 +7,7 @@ import Foundation
 import IBTransport
 import IBWire
 import Logging
+import SystemBoundary
 
 /// An open fabric: the transport chosen by the options (wrapped by a recorder with --record) and the
 /// SMP client over it.
@@ -95,17 +96,12 @@ struct FabricSession {
 /// Reads what --simulate names: a capture (told by its pcap magic number) or a topology file.
 enum SimulationSource {
     static func load(_ path: String) throws -> (Fabric, PortAddress?) {
-        var isDirectory: ObjCBool = false
-        if FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory), isDirectory.boolValue {
+        if Files.kind(of: path) == .directory {
             throw CommandFailure(.badInput, "\(path): is a directory, not a topology file or a capture")
         }
-        guard let handle = FileHandle(forReadingAtPath: path) else {
-            throw CommandFailure(.badInput, "\(path): cannot open the file")
-        }
-        defer { try? handle.close() }
         let head: [UInt8]
-        do { head = [UInt8](try handle.read(upToCount: 4) ?? Data()) } catch {
-            throw CommandFailure(.badInput, "\(path): cannot read the file")
+        do { head = try Files.readPrefix(path, count: 4) } catch {
+            throw CommandFailure(.badInput, "\(path): cannot open the file (\(error.reason))")
         }
         if CaptureReader.isCapture(head) {
             do {

@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import SystemBoundary
 
 @main
 struct SwiftSM: AsyncParsableCommand {
@@ -40,5 +41,5 @@ struct SwiftSM: AsyncParsableCommand {
 }
 
 func printError(_ line: String) {
-    FileHandle.standardError.write(Data((line + "\n").utf8))
+    try? Files.write(Array((line + "\n").utf8), to: .standardError, name: "standard error")
 }
