@@ -60,6 +60,7 @@ let package = Package(
         // One configuration pass: discover, plan (LIDs, routes), apply, verify.
         .target(name: "SubnetManager", dependencies: [
             "IBWire", "IBTransport", "FabricModel", "Discovery", "Routing", "PortManagement",
+            "SystemBoundary",
             .product(name: "Logging", package: "swift-log"),
         ]),
         .executableTarget(name: "swiftsm", dependencies: [
