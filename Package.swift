@@ -9,7 +9,7 @@ let package = Package(
         .library(name: "SwiftSMKit", targets: [
             "IBWire", "IBTransport", "IBCapture", "FabricModel", "FabricSimulator", "Discovery", "Routing", "PortManagement",
             "SubnetManager",
-            "SystemBoundary", "Configuration",
+            "SystemBoundary", "Configuration", "Monitoring",
         ]),
     ],
     dependencies: [
@@ -17,12 +17,23 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
         .package(url: "https://github.com/apple/swift-collections", from: "1.6.0"),
         .package(url: "https://github.com/apple/swift-system", from: "1.8.1"),
+        .package(url: "https://github.com/apple/swift-metrics", from: "2.13.0"),
+        .package(url: "https://github.com/swift-server/swift-prometheus", from: "2.4.1"),
+        .package(url: "https://github.com/apple/swift-nio", from: "2.101.3"),
     ],
     targets: [
         // The one boundary for system calls: files (atomic writes), sockets (sd_notify), on swift-system.
         .target(name: "SystemBoundary", dependencies: [.product(name: "SystemPackage", package: "swift-system")]),
         // opensm.conf-syntax configuration files, parsed into typed settings with OpenSM's meanings.
         .target(name: "Configuration", dependencies: ["IBWire", "SystemBoundary"]),
+        // Metrics (swift-metrics, Prometheus text), the status model, and the local HTTP listener (swift-nio).
+        .target(name: "Monitoring", dependencies: [
+            .product(name: "CoreMetrics", package: "swift-metrics"),
+            .product(name: "Prometheus", package: "swift-prometheus"),
+            .product(name: "NIOCore", package: "swift-nio"),
+            .product(name: "NIOPosix", package: "swift-nio"),
+            .product(name: "NIOHTTP1", package: "swift-nio"),
+        ]),
         // The C boundary: libibmad (field tables) and libibumad (the MAD device), through pkg-config.
         .systemLibrary(name: "CIBMad", pkgConfig: "libibmad", providers: [.apt(["libibmad-dev"])]),
         .systemLibrary(name: "CIBUmad", pkgConfig: "libibumad", providers: [.apt(["libibumad-dev"])]),
@@ -66,7 +77,7 @@ let package = Package(
         .executableTarget(name: "swiftsm", dependencies: [
             "IBWire", "IBTransport", "IBCapture", "FabricModel", "FabricSimulator", "Discovery", "Routing", "PortManagement",
             "SubnetManager",
-            "SystemBoundary", "Configuration",
+            "SystemBoundary", "Configuration", "Monitoring",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
             .product(name: "Logging", package: "swift-log"),
         ]),
@@ -82,8 +93,9 @@ let package = Package(
         .testTarget(name: "PortManagementTests", dependencies: ["PortManagement", "Discovery", "FabricSimulator", "TestSupport"]),
         .testTarget(name: "SubnetManagerTests", dependencies: ["SubnetManager", "FabricSimulator", "Routing", "TestSupport"]),
         .testTarget(name: "SystemBoundaryTests", dependencies: ["SystemBoundary"]),
+        .testTarget(name: "MonitoringTests", dependencies: ["Monitoring"]),
         .testTarget(name: "ConfigurationTests", dependencies: ["Configuration"], exclude: ["Fixtures"]),
-        .testTarget(name: "IntegrationTests", dependencies: ["FabricModel", "TestSupport"]),
+        .testTarget(name: "IntegrationTests", dependencies: ["FabricModel", "TestSupport", "Monitoring"]),
     ],
     swiftLanguageModes: [.v6]
 )
