@@ -42,7 +42,7 @@ public enum LinkHealth {
     }
 
     static func assess(_ link: Link, in fabric: Fabric) -> LinkReport {
-        let portA = fabric[link.a], portB = fabric[link.b]
+        let portA = fabric[link.a]
         let width = portA?.info?.linkWidthActive ?? portA?.width ?? .x4
         let speed = portA?.info?.activeSpeed ?? portA?.speed ?? .unknown
         var report = LinkReport(a: link.a, b: link.b, width: width, speed: speed, dataRate: linkDataRate(width: width, speed: speed))
