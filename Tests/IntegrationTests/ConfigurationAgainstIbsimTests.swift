@@ -60,4 +60,30 @@ import Testing
         #expect(sweep.stderr == "swiftsm: \(path):3: lmc 9: is outside 0-7\n")
         #expect(sweep.stdout.isEmpty)
     }
+
+    @Test func smPriorityAndIgnoreOtherSMFromTheFileTakeEffect() throws {
+        let ibsim = try IbsimFabric(topology: try generateTopology(.fatTree2, options: GeneratorOptions(radix: 4)))
+        defer { ibsim.stop() }
+        let directory = ibsim.directory.path
+        let opensm = try ibsim.launch("/usr/sbin/opensm", ["-p", "10", "-f", directory + "/opensm-daemon.log"],
+                                      environment: ["SIM_HOST": "host-0", "OSM_TMP_DIR": directory, "OSM_CACHE_DIR": directory])
+        defer { ibsim.end(opensm) }
+        let deadline = Date().addingTimeInterval(60)
+        var master = false
+        while Date() < deadline, !master {
+            master = ((try? String(contentsOfFile: directory + "/opensm-daemon.log", encoding: .utf8)) ?? "").contains("Entering MASTER state")
+            if !master { usleep(100_000) }
+        }
+        #expect(master, "opensm did not become MASTER")
+
+        let path = directory + "/swiftsm.conf"
+        try "sm_priority 7\n".write(toFile: path, atomically: true, encoding: .utf8)
+        let refused = try ibsim.run(swiftsmExecutable, ["sweep", "--once", "--config", path], environment: ["SIM_HOST": "host-3"])
+        #expect(refused.status == 1, "\(refused.stdout) \(refused.stderr)")
+        #expect(refused.stderr.contains("outranks ours (priority 7)"), "\(refused.stderr)")
+
+        try "sm_priority 7\nignore_other_sm TRUE\n".write(toFile: path, atomically: true, encoding: .utf8)
+        let forced = try ibsim.run(swiftsmExecutable, ["sweep", "--once", "--config", path], environment: ["SIM_HOST": "host-3"])
+        #expect(forced.stderr.contains("configuring anyway"), "\(forced.stderr)")
+    }
 }
