@@ -9,7 +9,7 @@ let package = Package(
         .library(name: "SwiftSMKit", targets: [
             "IBWire", "IBTransport", "IBCapture", "FabricModel", "FabricSimulator", "Discovery", "Routing", "PortManagement",
             "SubnetManager",
-            "SystemBoundary", "Configuration", "Monitoring",
+            "SystemBoundary", "Configuration",
         ]),
     ],
     dependencies: [

@@ -139,3 +139,31 @@ import Testing
         #expect(throws: ConfigurationError.self) { try ConfigurationFile.load(path: "/tmp") }
     }
 }
+
+/// Arbitrary text built from the grammar's pieces: the parser answers with a configuration or one
+/// ConfigurationError naming a line, never anything else (a cheap stand-in for a fuzzer).
+@Suite struct ConfigurationRobustnessTests {
+    @Test func arbitraryTextIsParsedOrRefusedOnOneLine() {
+        let keys = ConfigurationKeys.all.map(\.name) + ["qos", "", "#", "lmc#", "sm_priority\t"]
+        let values = ["0", "15", "0x", "0x1F", "-1", "99999999999999999999999", "TRUE", "false", "(null)", "07", "08", " ", "a,b,,c", "\u{0}", "é"]
+        var seed: UInt64 = 0x5EED
+        func next(_ bound: Int) -> Int {
+            seed = seed &* 6364136223846793005 &+ 1442695040888963407
+            return Int((seed >> 33) % UInt64(bound))
+        }
+        for _ in 0..<3000 {
+            var text = ""
+            for _ in 0..<(1 + next(6)) {
+                text += String(repeating: " ", count: next(3)) + keys[next(keys.count)] + [" ", "\t", "  "][next(3)] + values[next(values.count)]
+                text += ["\n", "\r\n", "", "\n\n"][next(4)]
+            }
+            do {
+                let loaded = try ConfigurationFile.parse(text, source: "fuzz")
+                #expect(loaded.configuration.lmc <= 7 && loaded.configuration.smPriority <= 15)
+                #expect(loaded.configuration.maxWireSMPs >= 1 && loaded.configuration.maxWireSMPs <= SMConfiguration.maxOutstandingLimit)
+            } catch {
+                #expect(error.line != nil && !error.description.contains("\n"), "\(error)")
+            }
+        }
+    }
+}
