@@ -86,4 +86,23 @@ import Testing
         let forced = try ibsim.run(swiftsmExecutable, ["sweep", "--once", "--config", path], environment: ["SIM_HOST": "host-3"])
         #expect(forced.stderr.contains("configuring anyway"), "\(forced.stderr)")
     }
+
+    @Test func theGuidKeyAndPortIdPickThePort() throws {
+        let ibsim = try IbsimFabric(topology: try generateTopology(.fatTree2, options: GeneratorOptions(radix: 4)))
+        defer { ibsim.stop() }
+        // host-0's port 1 (ibsim: node GUID 0x100000 + port number).
+        let path = ibsim.directory.appendingPathComponent("port.conf").path
+        try "guid 0x0000000000100001\n".write(toFile: path, atomically: true, encoding: .utf8)
+        let found = try ibsim.run(swiftsmExecutable, ["discover", "--config", path], environment: Self.onHost)
+        #expect(found.status == 0, "\(found.stderr)")
+        try "guid 0x1234\n".write(toFile: path, atomically: true, encoding: .utf8)
+        let missing = try ibsim.run(swiftsmExecutable, ["discover", "--config", path], environment: Self.onHost)
+        #expect(missing.status == 3)
+        #expect(missing.stderr.contains("no InfiniBand port has GUID 0x0000000000001234"), "\(missing.stderr)")
+        // --port-id overrides the file's guid.
+        let named = try ibsim.run(swiftsmExecutable, ["discover", "--config", path, "--port-id", "0x0000000000100001"], environment: Self.onHost)
+        #expect(named.status == 0, "\(named.stderr)")
+        let byName = try ibsim.run(swiftsmExecutable, ["discover", "--port-id", "ibsim0:1"], environment: Self.onHost)
+        #expect(byName.status == 0, "\(byName.stderr)")
+    }
 }
