@@ -99,6 +99,13 @@ import Testing
         for (port, view) in judged.sorted(by: { $0.key < $1.key }) {
             #expect(reported[port] == view, "\(port): iblinkinfo \(view), swiftsm \(reported[port].map { "\($0)" } ?? "none")")
         }
+        // The in-process simulator, seeded from the same file, reports the same links the same way.
+        let file = ibsim.directory.appendingPathComponent("rates.topo").path
+        try topology.write(toFile: file, atomically: true, encoding: .utf8)
+        let simulated = try runCommand(swiftsmExecutable, ["discover", "--links", "--simulate", file], timeout: 60)
+        #expect(simulated.status == 0, "\(simulated.stderr)")
+        #expect(Self.parseLinks(simulated.stdout) == reported)
+
         // The cycle of rates makes a mix: links at their best, narrower, slower, or both.
         let degraded = judged.values.filter { $0.couldBeWidth != nil || $0.couldBeSpeed != nil }
         #expect(degraded.contains { $0.couldBeWidth != nil && $0.couldBeSpeed == nil })
