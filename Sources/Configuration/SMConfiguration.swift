@@ -16,10 +16,11 @@ public struct SMConfiguration: Sendable, Equatable {
     public var sweepInterval: Duration? = .seconds(10)
     /// `lmc` (0-7): each CA port gets 2^lmc LIDs.
     public var lmc: UInt8 = 0
-    /// `sminfo_polling_timeout`, milliseconds in the file: how often a STANDBY SM polls the MASTER.
-    public var smInfoPollingTimeout: Duration = .milliseconds(10_000)
-    /// `polling_retry_number`: failed polls after which the MASTER is taken for dead.
-    public var pollingRetryNumber = 4
+    /// `sminfo_polling_timeout`, milliseconds in the file: how often a STANDBY SM polls the MASTER
+    /// (SwiftSM's default 500 ms; OpenSM's is 10 s).
+    public var smInfoPollingTimeout: Duration = .milliseconds(500)
+    /// `polling_retry_number`: failed polls after which the MASTER is taken for dead (SwiftSM 3, OpenSM 4).
+    public var pollingRetryNumber = 3
     /// `subnet_timeout` (0-31): PortInfo.SubnetTimeout for every endport (4.096 us * 2^value).
     public var subnetTimeout: UInt8 = 18
     /// `max_wire_smps`: SMPs in flight at once (SwiftSM's `--max-outstanding`; OpenSM's 0, unlimited,
@@ -77,4 +78,31 @@ public struct LoadedConfiguration: Sendable, Equatable {
     /// The keys SwiftSM uses that the file set (so a reload can tell what changed hands).
     public var keysSet: Set<String>
     public var warnings: [ConfigurationWarning]
+}
+
+extension SMConfiguration {
+    /// The opensm.conf keys whose values differ between two configurations (a reload reports them).
+    public func differences(from other: SMConfiguration) -> [String] {
+        var keys: [String] = []
+        func check<T: Equatable>(_ key: String, _ a: T, _ b: T) { if a != b { keys.append(key) } }
+        check("guid", portGUID, other.portGUID)
+        check("sm_priority", smPriority, other.smPriority)
+        check("sm_key", smKey, other.smKey)
+        check("ignore_other_sm", ignoreOtherSM, other.ignoreOtherSM)
+        check("sweep_interval", sweepInterval, other.sweepInterval)
+        check("lmc", lmc, other.lmc)
+        check("sminfo_polling_timeout", smInfoPollingTimeout, other.smInfoPollingTimeout)
+        check("polling_retry_number", pollingRetryNumber, other.pollingRetryNumber)
+        check("subnet_timeout", subnetTimeout, other.subnetTimeout)
+        check("max_wire_smps", maxWireSMPs, other.maxWireSMPs)
+        check("transaction_timeout", transactionTimeout, other.transactionTimeout)
+        check("transaction_retries", transactionRetries, other.transactionRetries)
+        check("m_key", mKey, other.mKey)
+        check("m_key_protection_level", mKeyProtectionLevel, other.mKeyProtectionLevel)
+        check("m_key_lease_period", mKeyLeasePeriod, other.mKeyLeasePeriod)
+        check("partition_config_file", partitionConfigFile, other.partitionConfigFile)
+        check("routing_engine", routingEngines, other.routingEngines)
+        check("log_file", logFile, other.logFile)
+        return keys
+    }
 }

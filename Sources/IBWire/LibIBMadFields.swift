@@ -103,6 +103,18 @@ public struct WireField: Sendable, Hashable {
     static let smInfoActivityCount = WireField(IB_SMINFO_ACT_F)
     static let smInfoPriority = WireField(IB_SMINFO_PRIO_F)
     static let smInfoState = WireField(IB_SMINFO_STATE_F)
+
+    // Notice (the payload of a Trap).
+    static let noticeIsGeneric = WireField(IB_NOTICE_IS_GENERIC_F)
+    static let noticeType = WireField(IB_NOTICE_TYPE_F)
+    static let noticeProducerType = WireField(IB_NOTICE_PRODUCER_F)
+    static let noticeTrapNumber = WireField(IB_NOTICE_TRAP_NUMBER_F)
+    static let noticeIssuerLID = WireField(IB_NOTICE_ISSUER_LID_F)
+    static let noticeToggle = WireField(IB_NOTICE_TOGGLE_F)
+    static let noticeCount = WireField(IB_NOTICE_COUNT_F)
+    static let noticeDataLID = WireField(IB_NOTICE_DATA_LID_F)
+    static let notice144LID = WireField(IB_NOTICE_DATA_144_LID_F)
+    static let notice144CapabilityMask = WireField(IB_NOTICE_DATA_144_CAPMASK_F)
 }
 
 /// Raw bytes read and written field by field through libibmad.

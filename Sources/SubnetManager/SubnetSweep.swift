@@ -94,13 +94,20 @@ public struct SubnetSweep: Sendable {
     /// programming shows up as failed SMPs or ports that could not go ACTIVE), it re-plans from a fresh
     /// discovery, up to `maxPasses` times. Reconciliation makes each further pass cheap: it sends only
     /// what the change requires, and the tables it leaves route nothing into a dead link.
-    public func runOnce(maxPasses: Int = 3) async throws(SweepError) -> SweepReport {
+    ///
+    /// `knownTables` (by switch GUID) are tables this SM wrote and believes the switches still hold: a running
+    /// SM's heavy pass compares against them instead of reading every block back.
+    ///
+    /// `keepValidTables` (a new master taking over): when the tables the switches hold deliver every LID on a
+    /// shortest path with the LIDs kept, they are kept as they are, so a takeover writes no LFT block.
+    public func runOnce(maxPasses: Int = 3, knownTables: [GUID: [UInt8]] = [:], keepValidTables: Bool = false) async throws(SweepError) -> SweepReport {
         var previous: SweepReport?
         var conflict: String?
         for passNumber in 1...max(1, maxPasses) {
             var report: SweepReport
             do {
-                report = try await pass()
+                // Known tables hold only until this sweep writes: a re-planning pass reads what the switches hold.
+                report = try await pass(knownTables: passNumber == 1 ? knownTables : [:], keepValidTables: keepValidTables)
             } catch .conflictingIdentities(let why) {
                 // A cable moved mid-discovery clears up on a fresh look; a true duplicate GUID does not.
                 logger.info("conflicting identities (\(why)); discovering again")
@@ -125,7 +132,7 @@ public struct SubnetSweep: Sendable {
         throw .conflictingIdentities((conflict ?? "conflicting identities") + " (on each of \(maxPasses) discoveries); nothing was set")
     }
 
-    private func pass() async throws(SweepError) -> SweepReport {
+    private func pass(knownTables: [GUID: [UInt8]], keepValidTables: Bool) async throws(SweepError) -> SweepReport {
         var phases: [(name: String, duration: Duration)] = []
         let clock = ContinuousClock()
         var started = clock.now
@@ -172,12 +179,21 @@ public struct SubnetSweep: Sendable {
         warnings += lids.problems
         endPhase("assign LIDs")
 
-        let tables = computeMinHopRoutes(fabric, lids: lids)
+        var known: [Int: [UInt8]] = [:]
+        for (guid, table) in knownTables { if let node = fabric.index(of: guid) { known[node] = table } }
+        let tables: ForwardingTables
+        if keepValidTables, let held = await Self.validHeldTables(fabric, lids: lids, routes: discovery.routes, client: client) {
+            logger.notice("the tables the switches hold deliver every LID on a shortest path: kept as they are")
+            tables = held.tables
+            known = held.raw
+        } else {
+            tables = computeMinHopRoutes(fabric, lids: lids)
+        }
         endPhase("route")
 
         let plan = Self.plan(fabric: fabric, lids: lids, tables: tables, origin: origin, options: options)
         let programmer = FabricProgrammer(client: client, logger: logger)
-        let configured = await programmer.configure(plan, to: fabric, routes: discovery.routes)
+        let configured = await programmer.configure(plan, to: fabric, routes: discovery.routes, knownTables: known)
         endPhase("program")
 
         // The tables are final now: verify them (CPU) while the ports go ACTIVE (the fabric's time).
@@ -220,6 +236,21 @@ public struct SubnetSweep: Sendable {
             for: fabric, lids: { lids.lid(of: $0) }, lmc: options.lmc, smLID: smLID, subnetTimeout: options.subnetTimeout, mKey: options.mKey)
         let switches = tables.rawTablesBySwitch().mapValues { SwitchProgram(top: tables.top, entries: $0) }
         return ConfigurationPlan(ports: ports, switches: switches, smPort: origin)
+    }
+
+    /// The tables the switches hold, if every one could be read and together they deliver every LID of `lids`
+    /// on a shortest path with no loop: what a new master keeps instead of rewriting.
+    static func validHeldTables(_ fabric: Fabric, lids: LIDAssignment, routes: [DirectedRoute], client: SMPClient) async
+        -> (tables: ForwardingTables, raw: [Int: [UInt8]])? {
+        let (raw, failures) = await ForwardingTableReader(client: client).read(fabric, routes: routes)
+        let top = lids.maxLID
+        guard failures.isEmpty, fabric.switches.allSatisfy({ (raw[$0]?.count ?? 0) == Int(top.rawValue) + 1 }) else { return nil }
+        var tables = ForwardingTables(fabric: fabric, top: top)
+        for (node, table) in raw {
+            for (lid, port) in table.enumerated() { tables.setPort(PortNumber(port), switch: node, lid: LID(UInt16(lid))) }
+        }
+        let verification = verifyRoutes(fabric, lids: lids, tables: tables)
+        return verification.isValid ? (tables, raw) : nil
     }
 
     /// Whether the switches answered with exactly the planned tables, every one of them.

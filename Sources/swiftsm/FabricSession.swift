@@ -19,7 +19,7 @@ struct FabricSession {
 
     /// Opens the fabric the options name, with `configuration` (the options' own resolution of
     /// `--config` and flags when nil).
-    static func open(_ options: FabricAccessOptions, configuration: SMConfiguration? = nil) async throws -> FabricSession {
+    static func open(_ options: FabricAccessOptions, configuration: SMConfiguration? = nil, role: UMadRole = []) async throws -> FabricSession {
         let logger = options.logger
         let configuration = try configuration ?? options.configuration()
         var clientOptions = options.clientOptions(configuration)
@@ -27,7 +27,7 @@ struct FabricSession {
         var simulator: SimulatorTransport?
         if let path = options.simulate {
             let (fabric, attachment) = try SimulationSource.load(path)
-            let simulated = SimulatorTransport(fabric: try SimulatedFabric(fabric, attachment: attachment), options: options.knobs.options)
+            let simulated = SimulatorTransport(fabric: try SimulatedFabric(fabric, attachment: attachment), options: options.knobs.options, role: role)
             simulator = simulated
             transport = simulated
         } else {
@@ -37,7 +37,7 @@ struct FabricSession {
             }
             do {
                 let (ca, port) = options.caAndPort
-                transport = try UMadTransport(ca: ca, port: port, portGUID: configuration.portGUID)
+                transport = try UMadTransport(ca: ca, port: port, portGUID: configuration.portGUID, role: role)
             } catch {
                 throw CommandFailure(.noPort, error.description)
             }
