@@ -98,7 +98,7 @@ let package = Package(
         .testTarget(name: "SystemBoundaryTests", dependencies: ["SystemBoundary"]),
         .testTarget(name: "MonitoringTests", dependencies: ["Monitoring"]),
         .testTarget(name: "ConfigurationTests", dependencies: ["Configuration"], exclude: ["Fixtures"]),
-        .testTarget(name: "IntegrationTests", dependencies: ["FabricModel", "TestSupport", "Monitoring"]),
+        .testTarget(name: "IntegrationTests", dependencies: ["FabricModel", "TestSupport", "Monitoring", "SystemBoundary"]),
     ],
     swiftLanguageModes: [.v6]
 )
