@@ -29,6 +29,14 @@ import Testing
         let verified = try runCommand(analyze, ["verify", "--man=no", unit.path], timeout: 60)
         #expect(verified.status == 0 && verified.stdout.isEmpty && verified.stderr.isEmpty, "systemd-analyze verify: \(verified.stdout)\(verified.stderr)")
 
+        // Every flag ExecStart passes exists: with a missing configuration file, that is the one complaint.
+        let execStart = try #require(template.split(separator: "\n").first { $0.hasPrefix("ExecStart=") })
+        var arguments = execStart.split(separator: " ").dropFirst().map { $0.replacingOccurrences(of: "%i", with: "mlx5_0:1") }
+        arguments = arguments.map { $0 == "/etc/swiftsm/swiftsm.conf" ? directory.path + "/missing.conf" : $0 }
+        let parsed = try runCommand(swiftsmExecutable, arguments, timeout: 30)
+        #expect(parsed.status == 2)
+        #expect(parsed.stderr == "swiftsm: \(directory.path)/missing.conf: cannot read the configuration file (No such file or directory)\n", "\(parsed.stderr)")
+
         // The check can fail: a misspelt key is reported.
         try template.replacingOccurrences(of: "@SWIFTSM@", with: swiftsmExecutable).replacingOccurrences(of: "WatchdogSec=", with: "WatchdogSecs=")
             .write(to: unit, atomically: true, encoding: .utf8)
