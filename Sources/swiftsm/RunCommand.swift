@@ -110,6 +110,9 @@ struct Run: AsyncParsableCommand {
         try Self.prepareFolder(of: guid2lid)
         var logger = fabric.logger
         if !fabric.verbose { logger.logLevel = .notice }
+        if let path = initial.logFile, let fileLogger = FileLogHandler.logger(label: logger.label, path: path, level: logger.logLevel) {
+            logger = fileLogger
+        }
         let session = try await FabricSession.open(fabric, configuration: initial, role: [.subnetManager])
         let reporter = ServiceReporter(notifier: ServiceNotifier(), logger: logger)
         let daemon = SubnetManagerDaemon(client: session.client, options: daemonOptions(initial), guid: session.port?.portGUID ?? .zero,

@@ -16,7 +16,8 @@ import Testing
         let socket = directory + "/notify.sock"
         let receiver = try UnixDatagram.Receiver(path: socket)
         let config = directory + "/swiftsm.conf"
-        try "sm_priority 9\nlmc 1\nqos TRUE\n".write(toFile: config, atomically: true, encoding: .utf8)
+        let logFile = directory + "/swiftsm.log"
+        try "sm_priority 9\nlmc 1\nqos TRUE\nlog_file \(logFile)\n".write(toFile: config, atomically: true, encoding: .utf8)
         let port = Int.random(in: 20_000...40_000)
         let sm = try ibsim.launch(swiftsmExecutable, ["run", "--config", config, "--listen", "127.0.0.1:\(port)", "--guid2lid", directory + "/guid2lid"],
                                   environment: ["SIM_HOST": "host-0", "NOTIFY_SOCKET": socket, "WATCHDOG_USEC": "2000000"], logName: "run.log")
@@ -55,6 +56,11 @@ import Testing
         // lmc 1 from the file: every host port's LID is even (aligned to 2).
         let discovered = try ibsim.run("/usr/sbin/ibnetdiscover", [], timeout: 60, environment: ["SIM_HOST": "host-1"])
         #expect(discovered.stdout.contains("lmc 1"), "ibnetdiscover: \(discovered.stdout.count) bytes")
+
+        // log_file from the configuration: the daemon's log lines go there.
+        let logged = (try? String(contentsOfFile: logFile, encoding: .utf8)) ?? ""
+        #expect(logged.contains(" swiftsm: "), "log_file: \(logged)")
+        #expect(logged.contains("MASTER"), "log_file: \(logged)")
 
         kill(sm.processIdentifier, SIGTERM)
         var stopping = false
