@@ -114,6 +114,17 @@ public enum Files {
         _ = try SystemError.attempt("write", name) { try descriptor.writeAll(bytes) }
     }
 
+    /// Creates a directory and any missing parents (mode 0755); an existing directory is not an error.
+    public static func createDirectory(_ path: String) throws(SystemError) {
+        var prefix = path.hasPrefix("/") ? "/" : ""
+        for component in path.split(separator: "/") {
+            prefix += component
+            if mkdir(prefix, 0o755) != 0, errno != EEXIST { throw SystemError("create directory", prefix, Errno(rawValue: errno)) }
+            if kind(of: prefix) != .directory { throw SystemError("create directory", prefix, .notDirectory) }
+            prefix += "/"
+        }
+    }
+
     /// Removes a file; a missing file is not an error.
     public static func remove(_ path: String) throws(SystemError) {
         if unlink(path) != 0, errno != ENOENT { throw SystemError("remove", path, Errno(rawValue: errno)) }

@@ -137,12 +137,12 @@ struct Run: AsyncParsableCommand {
 
     /// Creates the guid2lid file's folder if missing (as /var/cache/opensm is).
     static func prepareFolder(of path: String) throws {
-        let folder = (path as NSString).deletingLastPathComponent
-        guard !folder.isEmpty else { return }
+        guard let slash = path.lastIndex(of: "/"), slash != path.startIndex else { return }
+        let folder = String(path[..<slash])
         do {
-            try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
+            try Files.createDirectory(folder)
         } catch {
-            throw CommandFailure(.badInput, "\(folder): cannot create the guid2lid folder (\(error.localizedDescription))")
+            throw CommandFailure(.badInput, "\(folder): cannot create the guid2lid folder (\(error.reason))")
         }
     }
 }

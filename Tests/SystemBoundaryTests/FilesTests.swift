@@ -79,4 +79,14 @@ import Testing
         #expect(throws: SystemError.self) { try Files.read(directory + "/big", limit: 1000) }
         #expect(Files.kind(of: directory + "/big") == .regularFile)
     }
+
+    @Test func createsDirectoriesWithTheirParents() throws {
+        let directory = try temporaryDirectory()
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        try Files.createDirectory(directory + "/a/b/c")
+        #expect(Files.kind(of: directory + "/a/b/c") == .directory)
+        try Files.createDirectory(directory + "/a/b/c")  // already there: fine
+        try Files.atomicWrite([1], to: directory + "/file")
+        #expect(throws: SystemError("create directory", directory + "/file", .notDirectory)) { try Files.createDirectory(directory + "/file/x") }
+    }
 }
