@@ -19,7 +19,7 @@ struct Run: AsyncParsableCommand {
             keeps it right: a light sweep every --sweep-interval seconds (Gets only), Trap 128/144 handling, and a \
             heavy pass only when something changed. As STANDBY it polls the master every --poll-interval ms and \
             takes over after --poll-retries missed polls, keeping every LID the ports hold. \
-            SIGTERM or SIGINT: stop, clear IsSM, exit 0. SIGHUP: a heavy sweep now. \
+            SIGTERM or SIGINT: stop, clear IsSM, exit 0. SIGHUP: re-read --config (changed keys are logged and apply at the next start) and a heavy sweep now. \
             \(ExitStatus.helpText)
             """)
 
