@@ -10,6 +10,7 @@ let package = Package(
             "IBWire", "IBTransport", "IBCapture", "FabricModel", "FabricSimulator", "Discovery", "Routing", "PortManagement",
             "SubnetManager",
             "SystemBoundary", "Configuration",
+            "SubnetAdministration",
         ]),
     ],
     dependencies: [
@@ -75,6 +76,8 @@ let package = Package(
             "SystemBoundary",
             .product(name: "Logging", package: "swift-log"),
         ]),
+        // Subnet Administration: the SA agent answering from published snapshots, multicast, partitions (pure).
+        .target(name: "SubnetAdministration", dependencies: ["IBWire", "FabricModel", "Routing"]),
         .executableTarget(name: "swiftsm", dependencies: [
             "IBWire", "IBTransport", "IBCapture", "FabricModel", "FabricSimulator", "Discovery", "Routing", "PortManagement",
             "SubnetManager",
@@ -98,6 +101,7 @@ let package = Package(
         .testTarget(name: "SystemBoundaryTests", dependencies: ["SystemBoundary"]),
         .testTarget(name: "MonitoringTests", dependencies: ["Monitoring"]),
         .testTarget(name: "ConfigurationTests", dependencies: ["Configuration"], exclude: ["Fixtures"]),
+        .testTarget(name: "SubnetAdministrationTests", dependencies: ["SubnetAdministration", "Routing", "FabricModel", "TestSupport"]),
         .testTarget(name: "IntegrationTests", dependencies: ["FabricModel", "TestSupport", "Monitoring", "SystemBoundary"]),
     ],
     swiftLanguageModes: [.v6]

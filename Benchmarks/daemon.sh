@@ -27,7 +27,14 @@ start_ibsim() {
 stop_ibsim() { exec 3>&-; kill -9 "$ibsim_pid" 2>/dev/null; wait "$ibsim_pid" 2>/dev/null || true; }
 sm() { (cd "$work" && SIM_HOST=${SIM_HOST:-host-0} LD_PRELOAD=$preload exec "$swiftsm" run --guid2lid "$work/guid2lid.$1" -v "${@:2}") > "$work/$1.log" 2>&1 & echo $!; }
 # wait_for FILE PATTERN COUNT [TIMEOUT]: until PATTERN occurs COUNT times in FILE.
-wait_for() { local deadline=$((SECONDS + ${4:-120})); until [ "$(grep -c "$2" "$1" 2>/dev/null || true)" -ge "$3" ]; do [ $SECONDS -lt $deadline ] || { echo "timed out waiting for '$2' in $1" >&2; tail -5 "$1" >&2; return 1; }; sleep 0.05; done; }
+count_in() { local n; n=$(grep -c "$2" "$1" 2>/dev/null) || true; echo "${n:-0}"; }
+wait_for() {
+    local deadline=$((SECONDS + ${4:-120}))
+    until [ "$(count_in "$1" "$2")" -ge "$3" ]; do
+        [ $SECONDS -lt $deadline ] || { echo "timed out waiting for '$2' in $1" >&2; tail -3 "$1" >&2; return 1; }
+        sleep 0.05
+    done
+}
 # pass_figures FILE KIND: "seconds SMPs" of every pass of that kind, one per line.
 pass_figures() { sed -n "s/.*\] $2 pass: \([0-9.e-]*\) seconds, \([0-9]*\) SMP(s).*/\1 \2/p" "$1"; }
 median() { sort -n | awk '{ a[NR] = $1 } END { print a[int((NR + 1) / 2)] }'; }
@@ -67,7 +74,7 @@ start_ibsim
 (cd "$work" && SIM_HOST=host-0 LD_PRELOAD=$preload OSM_TMP_DIR=$work OSM_CACHE_DIR=$work exec opensm -D 0x03 -f "$work/opensm.log") > /dev/null 2>&1 &
 osm=$!
 wait_for "$work/opensm.log" "SUBNET UP" 1 300
-configured=$(grep -c "tables configured on all switches" "$work/opensm.log")
+configured=$(count_in "$work/opensm.log" "tables configured on all switches")
 t0=$(now); echo "Unlink \"$leaf\"[$uplink]" >&3
 if wait_for "$work/opensm.log" "tables configured on all switches" $((configured + 1)) 60; then
     t1=$(now); echo "opensm re-sweep after the Unlink: routing done $(echo "$t1 - $t0" | bc) s after it (its log has no later mark)"

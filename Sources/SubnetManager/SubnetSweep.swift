@@ -100,14 +100,19 @@ public struct SubnetSweep: Sendable {
     ///
     /// `keepValidTables` (a new master taking over): when the tables the switches hold deliver every LID on a
     /// shortest path with the LIDs kept, they are kept as they are, so a takeover writes no LFT block.
-    public func runOnce(maxPasses: Int = 3, knownTables: [GUID: [UInt8]] = [:], keepValidTables: Bool = false) async throws(SweepError) -> SweepReport {
+    ///
+    /// `discovery`: a discovery just made (a running SM's DISCOVERING pass), used by the first pass instead of
+    /// discovering again.
+    public func runOnce(maxPasses: Int = 3, knownTables: [GUID: [UInt8]] = [:], keepValidTables: Bool = false,
+                        discovery: DiscoveryResult? = nil) async throws(SweepError) -> SweepReport {
         var previous: SweepReport?
         var conflict: String?
         for passNumber in 1...max(1, maxPasses) {
             var report: SweepReport
             do {
                 // Known tables hold only until this sweep writes: a re-planning pass reads what the switches hold.
-                report = try await pass(knownTables: passNumber == 1 ? knownTables : [:], keepValidTables: keepValidTables)
+                report = try await pass(knownTables: passNumber == 1 ? knownTables : [:], keepValidTables: keepValidTables,
+                                        discovery: passNumber == 1 ? discovery : nil)
             } catch .conflictingIdentities(let why) {
                 // A cable moved mid-discovery clears up on a fresh look; a true duplicate GUID does not.
                 logger.info("conflicting identities (\(why)); discovering again")
@@ -132,7 +137,7 @@ public struct SubnetSweep: Sendable {
         throw .conflictingIdentities((conflict ?? "conflicting identities") + " (on each of \(maxPasses) discoveries); nothing was set")
     }
 
-    private func pass(knownTables: [GUID: [UInt8]], keepValidTables: Bool) async throws(SweepError) -> SweepReport {
+    private func pass(knownTables: [GUID: [UInt8]], keepValidTables: Bool, discovery made: DiscoveryResult?) async throws(SweepError) -> SweepReport {
         var phases: [(name: String, duration: Duration)] = []
         let clock = ContinuousClock()
         var started = clock.now
@@ -142,7 +147,8 @@ public struct SubnetSweep: Sendable {
             started = now
         }
 
-        let discovery = await FabricDiscoverer(client: client, logger: logger).discover()
+        let discovery: DiscoveryResult
+        if let made { discovery = made } else { discovery = await FabricDiscoverer(client: client, logger: logger).discover() }
         endPhase("discover")
         let fabric = discovery.fabric
         guard let origin = fabric.origin else {

@@ -21,6 +21,8 @@ struct DaemonLoop {
     var handoverDeadline: ContinuousClock.Instant?
     var heavyRequested = false
     var traps = TrapBatch()
+    /// The discovery of the DISCOVERING pass, for the configuration pass that follows it at once.
+    var lastDiscovery: DiscoveryResult?
     /// Ports whose IsSM changed (Trap 144), to ask for their SMInfo: attempts so far and when next.
     var smPortsToAsk: [LID: (attempts: Int, due: ContinuousClock.Instant)] = [:]
     /// A higher SM that was still DISCOVERING, and when to look at it again.
@@ -157,6 +159,7 @@ struct DaemonLoop {
         let found = await SMContact.find(in: discovery.fabric, routes: discovery.routes, client: client, smKey: options.smKey)
         for warning in found.warnings { logger.warning("\(warning)") }
         remember(found.contacts)
+        lastDiscovery = discovery
         finished(.discovery, started: started, sets: 0, healthy: discovery.fabric.origin != nil)
         guard discovery.fabric.origin != nil else {
             // Not even our own port answered: try again after a polling interval.
@@ -166,15 +169,20 @@ struct DaemonLoop {
             return
         }
         handle(.discovered(found.contacts.map(\.remote)))
+        // Only the configuration pass that follows at once may use it; later it would be stale.
+        if machine.state != .master { lastDiscovery = nil }
     }
 
     /// MASTER: a full configuration pass, then the other SMs' SMInfo (a higher one gets the subnet).
     mutating func heavySweep(takeover: Bool) async {
         let started = PassStart(client)
         if takeover { logger.notice("taking over: keeping every LID the ports hold, sending only what differs") }
+        // A discovery made a moment ago (DISCOVERING -> MASTER) is not made again.
+        let fresh = lastDiscovery
+        lastDiscovery = nil
         let report: SweepReport
         do throws(SweepError) {
-            report = try await SubnetSweep(client: client, options: options.sweep, logger: logger).runOnce(knownTables: knownTables, keepValidTables: takeover)
+            report = try await SubnetSweep(client: client, options: options.sweep, logger: logger).runOnce(knownTables: knownTables, keepValidTables: takeover, discovery: fresh)
         } catch .otherMaster(let why) {
             logger.notice("\(why)")
             await discoverWhileMaster()

@@ -31,6 +31,7 @@ extension DaemonLoop {
             return
         }
         let started = PassStart(client)
+        var phases = PhaseClock()
         var fabric = previous.discovery.fabric
         let switches = Set(issuers.compactMap { lid -> Int? in
             guard let owner = previous.lids.owner(of: lid), fabric[owner.node].type == .switch else { return nil }
@@ -63,13 +64,18 @@ extension DaemonLoop {
             finished(.reroute, started: started, sets: 0, healthy: true)
             return
         }
+        phases.end("read ports")
         let routes = zip(fabric.shortestRoutes(), previous.discovery.routes).map { $0 ?? $1 }
         let lids = previous.lids
         let tables = computeMinHopRoutes(fabric, lids: lids)
+        phases.end("route")
         let plan = SubnetSweep.plan(fabric: fabric, lids: lids, tables: tables, origin: origin, options: options.sweep)
+        phases.end("plan")
         let programmer = FabricProgrammer(client: client, logger: logger)
         let configured = await programmer.configure(plan, to: fabric, routes: routes, knownTables: previous.apply.tables)
         let apply = await programmer.activate(configured, plan: plan, fabric: fabric, routes: routes)
+        phases.end("program")
+        logger.info("re-route phases: \(phases)")
 
         var report = previous
         report.discovery.fabric = fabric
@@ -158,6 +164,26 @@ extension SweepReport {
             report.discovery.fabric[address.node].ports[address.port.index]?.info = info
             if let state = info.state { report.discovery.fabric[address.node].ports[address.port.index]?.state = state }
         }
+        // The switches route up to what was written (discovery may have read a top of 0 before programming).
+        for (node, table) in apply.tables where !table.isEmpty {
+            report.discovery.fabric[node].switchInfo?.linearFDBTop = LID(UInt16(table.count - 1))
+        }
         return report
+    }
+}
+
+/// Times the phases of a pass, for the log.
+struct PhaseClock: CustomStringConvertible {
+    private var last = ContinuousClock.now
+    private var phases: [(String, Duration)] = []
+
+    mutating func end(_ name: String) {
+        let now = ContinuousClock.now
+        phases.append((name, now - last))
+        last = now
+    }
+
+    var description: String {
+        phases.map { "\($0.0) \(($0.1.components.attoseconds / 1_000_000_000_000_000) + $0.1.components.seconds * 1000) ms" }.joined(separator: ", ")
     }
 }
