@@ -1,4 +1,6 @@
 import ArgumentParser
+import Configuration
+import FabricModel
 import Foundation
 import IBWire
 import SubnetManager
@@ -20,26 +22,7 @@ struct Sweep: AsyncParsableCommand {
     @Flag(help: "Sweep once and exit (the only mode so far).")
     var once = false
 
-    @Option(help: "LID mask control (0-7): each CA port gets 2^LMC LIDs, routed over different paths where possible.")
-    var lmc: Int = 0
-
-    @Option(help: ArgumentHelp("OpenSM-format guid2lid file: LIDs are kept from it and it is rewritten (atomically) after the sweep.", valueName: "file"))
-    var guid2lid: String?
-
-    @Option(help: "PortInfo.SubnetTimeout for every endport (0-31).")
-    var subnetTimeout: Int = 18
-
-    @Option(help: "Our SM priority (0-15): another SM that is MASTER with a higher priority (or the same and a lower GUID) is not fought.")
-    var priority: Int = 0
-
-    @Flag(help: "Configure even when another SM that outranks ours is MASTER.")
-    var force = false
-
-    @Option(help: ArgumentHelp("With --mkey: what an SMP without the key may still do (0-3). 0 Get; 1 Get, with the key hidden; 2-3 nothing. Sets are always refused. Default 1.", valueName: "bits"))
-    var mkeyProtect: Int?
-
-    @Option(help: ArgumentHelp("With --mkey: seconds after a refused SMP at which a port drops its protect bits to 0 if no SMP with the key came since (0-65535; 0 never). Default 0.", valueName: "seconds"))
-    var mkeyLease: Int?
+    @OptionGroup var subnet: SubnetOptions
 
     @Option(help: ArgumentHelp("While passes make progress, re-plan from a fresh discovery; passes beyond the third start only within this many seconds of the start (1-3600); two passes in a row without progress end the sweep sooner.", valueName: "seconds"))
     var convergenceDeadline: Int = 30
@@ -49,28 +32,15 @@ struct Sweep: AsyncParsableCommand {
 
     func validate() throws {
         guard once else { throw ValidationError("only --once is supported so far: there is no daemon mode yet") }
-        guard (0...7).contains(lmc) else { throw ValidationError("--lmc \(lmc) is outside 0-7") }
-        guard (0...31).contains(subnetTimeout) else { throw ValidationError("--subnet-timeout \(subnetTimeout) is outside 0-31") }
-        guard (0...15).contains(priority) else { throw ValidationError("--priority \(priority) is outside 0-15") }
+        try subnet.validate(with: fabric)
         guard (1...3600).contains(convergenceDeadline) else { throw ValidationError("--convergence-deadline \(convergenceDeadline) is outside 1-3600 seconds") }
-        if let mkeyProtect, !(0...3).contains(mkeyProtect) { throw ValidationError("--mkey-protect \(mkeyProtect) is outside 0-3") }
-        if let mkeyLease, !(0...65535).contains(mkeyLease) { throw ValidationError("--mkey-lease \(mkeyLease) is outside 0-65535 seconds") }
-        if fabric.mKey == 0, mkeyProtect != nil || mkeyLease != nil {
-            throw ValidationError("--mkey-protect and --mkey-lease need --mkey with a key other than 0")
-        }
-    }
-
-    /// The M_Key the sweep gives every endport: nil without --mkey, so that M_Keys are left alone.
-    var mKeyPolicy: MKeyPolicy? {
-        guard fabric.mKey != 0 else { return nil }
-        return MKeyPolicy(key: fabric.mKey, protectBits: UInt8(mkeyProtect ?? 1), leasePeriod: UInt16(mkeyLease ?? 0))
     }
 
     func run() async throws {
-        let session = try await FabricSession.open(fabric)
-        let options = SweepOptions(
-            lmc: UInt8(lmc), guid2lidPath: guid2lid, subnetTimeout: UInt8(subnetTimeout), priority: UInt8(priority), force: force,
-            mKey: mKeyPolicy, convergenceDeadline: .seconds(convergenceDeadline))
+        let configuration = try subnet.configuration(over: fabric)
+        let session = try await FabricSession.open(fabric, configuration: configuration)
+        var options = SweepOptions(configuration, guid2lidPath: subnet.guid2lid)
+        options.convergenceDeadline = .seconds(convergenceDeadline)
         let report: SweepReport
         do {
             report = try await session.onFabricThread { () async throws(SweepError) in
@@ -92,11 +62,34 @@ struct Sweep: AsyncParsableCommand {
         try await session.close()
         if stats { SweepStatistics.print(session.client.statistics, phases: report.phases, simulator: session.simulator?.counters, port: session.port) }
         for warning in report.warnings { printError("swiftsm: warning: \(warning)") }
+        if let warning = DegradedLinks.warning(report.discovery.fabric) { printError("swiftsm: warning: \(warning)") }
         print(SweepSummary.lines(report).joined(separator: "\n"))
         for problem in report.problems { printError("swiftsm: \(problem)") }
         if !report.isHealthy {
             throw CommandFailure(.partial, "the subnet is not fully configured: \(report.problems.count) problem(s) listed above")
         }
+    }
+}
+
+extension SweepOptions {
+    /// A sweep's settings from a resolved configuration. The M_Key: none when it is 0, so that
+    /// M_Keys are left alone.
+    init(_ configuration: SMConfiguration, guid2lidPath: String?) {
+        let mKey = configuration.mKey == 0 ? nil : MKeyPolicy(
+            key: configuration.mKey, protectBits: configuration.mKeyProtectionLevel, leasePeriod: configuration.mKeyLeasePeriod)
+        self.init(lmc: configuration.lmc, guid2lidPath: guid2lidPath, subnetTimeout: configuration.subnetTimeout,
+                  priority: configuration.smPriority, force: configuration.ignoreOtherSM, mKey: mKey)
+    }
+}
+
+/// The end-of-sweep warning about links that trained below what both ends support.
+enum DegradedLinks {
+    static func warning(_ fabric: Fabric) -> String? {
+        let degraded = LinkHealth.degraded(fabric)
+        guard !degraded.isEmpty else { return nil }
+        let examples = degraded.prefix(3).map { LinkHealth.line($0, in: fabric) }.joined(separator: "; ")
+        return "\(degraded.count) of \(fabric.links.count) link(s) run below what both ends support, e.g. \(examples)"
+            + (degraded.count > 3 ? " (swiftsm discover --links lists them all)" : "")
     }
 }
 
