@@ -21,9 +21,12 @@ public struct SweepOptions: Sendable {
     /// The M_Key every endport is given (nil: M_Keys are left as they are). The sweep's client must
     /// carry the same key, or its Sets after the first would be refused.
     public var mKey: MKeyPolicy?
+    /// The routing engines to try, in order (`--routing`): the first that succeeds and keeps its promise routes.
+    public var routing: [RoutingEngineKind]
 
     public init(lmc: UInt8 = 0, guid2lidPath: String? = nil, subnetTimeout: UInt8 = 18, priority: UInt8 = 0, force: Bool = false,
-                mKey: MKeyPolicy? = nil) {
+                mKey: MKeyPolicy? = nil, routing: [RoutingEngineKind] = RoutingEngineKind.defaultList) {
+        self.routing = routing
         self.lmc = lmc
         self.guid2lidPath = guid2lidPath
         self.subnetTimeout = subnetTimeout
@@ -38,14 +41,17 @@ public struct SweepReport: Sendable {
     public var discovery: DiscoveryResult
     public var lids: LIDAssignment
     public var tables: ForwardingTables
+    /// The engine that routed (after any fallback), what it promised, and its notes.
+    public var routing: RoutedTables
     public var apply: ApplyReport
     public var verification: RouteVerification
     /// Time of each phase, in order.
     public var phases: [(name: String, duration: Duration)]
     /// Things worth knowing that did not stop the sweep (dropped guid2lid entries, replaced LIDs).
     public var warnings: [String]
-    /// What keeps the subnet from being fully usable; empty when every linked port is ACTIVE and every
-    /// (switch, LID) pair is delivered on a shortest path.
+    /// What keeps the subnet from being fully usable; empty when every linked port is ACTIVE, every
+    /// (switch, LID) pair is delivered, and the routes keep what the engine promised (min-hop paths,
+    /// no credit loop).
     public var problems: [String]
 
     public var isHealthy: Bool { problems.isEmpty }
@@ -172,7 +178,9 @@ public struct SubnetSweep: Sendable {
         warnings += lids.problems
         endPhase("assign LIDs")
 
-        let tables = computeMinHopRoutes(fabric, lids: lids)
+        let routed = route(fabric, lids: lids, engines: options.routing)
+        let tables = routed.tables
+        for note in routed.notes { logger.info("\(note)") }
         endPhase("route")
 
         let plan = Self.plan(fabric: fabric, lids: lids, tables: tables, origin: origin, options: options)
@@ -207,9 +215,15 @@ public struct SubnetSweep: Sendable {
             let states = inactive.map { "\(fabric.describe($0)) is \(apply.portStates[$0].map { "\($0)" } ?? "unknown")" }
             problems.append("\(inactive.count) linked port(s) not ACTIVE: " + firstFew(states))
         }
-        if !verification.isValid { problems.append("route verification failed: \(verification.summary)") }
+        let failures = verification.failures(promised: routed.guarantees)
+        if !failures.isEmpty {
+            problems.append("route verification failed (\(routed.engine) promised \(routed.guarantees)): \(verification.summary)")
+            problems += failures
+        } else if let loop = verification.creditLoopDescription {
+            warnings.append("\(routed.engine) routes are not deadlock-free: \(loop)")
+        }
         return SweepReport(
-            discovery: discovery, lids: lids, tables: tables, apply: apply, verification: verification, phases: phases,
+            discovery: discovery, lids: lids, tables: tables, routing: routed, apply: apply, verification: verification, phases: phases,
             warnings: warnings, problems: problems, activePorts: (planned.count - inactive.count, planned.count))
     }
 

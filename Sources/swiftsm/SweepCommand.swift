@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import IBWire
+import Routing
 import SubnetManager
 
 /// `swiftsm sweep --once`: configure the subnet and exit.
@@ -9,7 +10,8 @@ struct Sweep: AsyncParsableCommand {
         abstract: "Configure the subnet: discover, assign LIDs, route, program the switches, activate every port, verify.",
         discussion: """
             Only what differs from the desired state is written: a second sweep of a configured fabric sends no Set. \
-            Exit 0 only when every linked port is ACTIVE and every (switch, LID) pair is delivered on a shortest path. \
+            Exit 0 only when every linked port is ACTIVE, every (switch, LID) pair is delivered, and the routes keep what \
+            the routing engine promised (shortest paths for minhop; no credit loop for deadlock-free and updn). \
             With --mkey, every endport (CA ports, switch port 0) is also given that M_Key, so that a host without it \
             cannot rewrite the subnet; later sweeps must pass the same --mkey. \
             \(ExitStatus.helpText)
@@ -41,6 +43,11 @@ struct Sweep: AsyncParsableCommand {
     @Option(help: ArgumentHelp("With --mkey: seconds after a refused SMP at which a port drops its protect bits to 0 if no SMP with the key came since (0-65535; 0 never). Default 0.", valueName: "seconds"))
     var mkeyLease: Int?
 
+    @Option(help: ArgumentHelp(
+        "Routing engines to try in order, comma-separated: \(RoutingEngineKind.allCases.map(\.rawValue).joined(separator: ", ")). The first that succeeds and keeps its promise routes.",
+        valueName: "name[,name...]"))
+    var routing: String = RoutingEngineKind.defaultList.map(\.rawValue).joined(separator: ",")
+
     @Flag(help: "Print SMPs sent by method and attribute, and the time of each phase, to stderr.")
     var stats = false
 
@@ -51,6 +58,7 @@ struct Sweep: AsyncParsableCommand {
         guard (0...15).contains(priority) else { throw ValidationError("--priority \(priority) is outside 0-15") }
         if let mkeyProtect, !(0...3).contains(mkeyProtect) { throw ValidationError("--mkey-protect \(mkeyProtect) is outside 0-3") }
         if let mkeyLease, !(0...65535).contains(mkeyLease) { throw ValidationError("--mkey-lease \(mkeyLease) is outside 0-65535 seconds") }
+        if case .failure(let error) = RoutingEngineKind.parseList(routing) { throw ValidationError("--routing: \(error.reason)") }
         if fabric.mKey == 0, mkeyProtect != nil || mkeyLease != nil {
             throw ValidationError("--mkey-protect and --mkey-lease need --mkey with a key other than 0")
         }
@@ -66,7 +74,7 @@ struct Sweep: AsyncParsableCommand {
         let session = try await FabricSession.open(fabric)
         let options = SweepOptions(
             lmc: UInt8(lmc), guid2lidPath: guid2lid, subnetTimeout: UInt8(subnetTimeout), priority: UInt8(priority), force: force,
-            mKey: mKeyPolicy)
+            mKey: mKeyPolicy, routing: (try? RoutingEngineKind.parseList(routing).get()) ?? RoutingEngineKind.defaultList)
         let report: SweepReport
         do {
             report = try await session.onFabricThread { () async throws(SweepError) in
@@ -105,6 +113,7 @@ enum SweepSummary {
             "nodes: \(fabric.switches.count) switches, \(fabric.channelAdapters.count) CAs; linked ports ACTIVE: \(active) of \(planned)",
             "LIDs: \(report.lids.lidCount) assigned, highest \(report.lids.maxLID), LMC \(report.lids.lmc)",
             "programmed: \(apply.portInfoSets) PortInfo, \(apply.switchInfoSets) SwitchInfo, \(apply.blockSets) LFT block Sets (\(apply.blockReads) blocks read to compare)",
+            "routing: \(report.routing.engine) (\(report.routing.guarantees))",
             "routes: \(report.verification.summary)",
         ]
     }
