@@ -31,18 +31,21 @@ public struct DeadlockFreeEngine: RoutingEngine {
         let keepMinHop = RoutedTables(tables: minHop, engine: name, guarantees: RoutingGuarantees(minHop: true, deadlockFreeVLs: 1),
                                       notes: ["\(name): the min-hop routes have no credit loop; kept as they are"])
         if loop == nil {
-            // A tree (some switches have no CA: fat trees, rails) keeps today's min-hop routes. So does
-            // a fabric too large to route twice.
-            if destinations.hasHosts.contains(false) || graph.count * (Int(lids.maxLID.rawValue) + 1) > Self.secondOpinionLimit { return keepMinHop }
+            // A fabric too large to route twice keeps them (the 11,664-host fat tree, say).
+            if graph.count * (Int(lids.maxLID.rawValue) + 1) > Self.secondOpinionLimit { return keepMinHop }
         }
         var router = AcyclicRouter(fabric: fabric, graph: graph, links: dependencies, lids: lids)
         var tables = ForwardingTables(graph: graph, top: lids.maxLID)
         tables.entries = router.routeAll()
         if loop == nil {
             // Both are deadlock-free: the searched routes only if they are as short and carry the
-            // CA-to-CA routes more evenly.
+            // CA-to-CA routes more evenly; where some switches have no CA (fat trees), only if they
+            // also keep today's balance of LIDs per port.
             let searched = router.longerPairs == 0 ? caRouteLoad(tables.entries, graph: graph, links: dependencies, destinations: destinations) : UInt64.max
-            guard searched < caRouteLoad(minHop.entries, graph: graph, links: dependencies, destinations: destinations) else { return keepMinHop }
+            guard searched < caRouteLoad(minHop.entries, graph: graph, links: dependencies, destinations: destinations),
+                  !destinations.hasHosts.contains(false)
+                    || maxPortLoad(tables.entries, graph: graph, links: dependencies) <= maxPortLoad(minHop.entries, graph: graph, links: dependencies)
+            else { return keepMinHop }
             return RoutedTables(tables: tables, engine: name, guarantees: RoutingGuarantees(minHop: true, deadlockFreeVLs: 1),
                                 notes: ["\(name): min-hop routes searched on the channel dependency graph balance better than the first min-hop routes"])
         }
@@ -50,6 +53,17 @@ public struct DeadlockFreeEngine: RoutingEngine {
         if router.escapeRouted > 0 { notes.append("\(name): \(router.escapeRouted) LID(s) routed on the escape tree") }
         return RoutedTables(tables: tables, engine: name, guarantees: RoutingGuarantees(minHop: router.longerPairs == 0, deadlockFreeVLs: 1), notes: notes)
     }
+}
+
+/// The most LIDs any switch routes out of one inter-switch port (the link load verification reports).
+func maxPortLoad(_ entries: [UInt8], graph: SwitchGraph, links: ChannelDependencyGraph) -> Int {
+    let switchCount = graph.count, stride = links.stride
+    var load = [Int](repeating: 0, count: switchCount * stride)
+    for (index, port) in entries.enumerated() where port != 0 && Int(port) < stride {
+        let slot = index % switchCount
+        if links.remoteSlot[slot * stride + Int(port)] >= 0 { load[slot * stride + Int(port)] += 1 }
+    }
+    return load.max() ?? 0
 }
 
 /// The most CA-to-CA routes any inter-switch channel carries under `entries` (LID-major): each
@@ -92,6 +106,9 @@ struct AcyclicRouter {
     /// The escape tree: each switch's port to its parent (0 at a root) and its tree links.
     var treeLinks: [[(neighbor: Int32, port: UInt8)]]
     var dependencies: IncrementalDependencyGraph
+    /// How many LIDs' routes use each dependency, by (middle switch, in port, out port); the escape
+    /// tree's are never let go.
+    var dependencyUses: [Int32]
     /// LIDs routed out of each channel so far.
     var load: [UInt64]
     private(set) var escapeRouted = 0
@@ -112,6 +129,7 @@ struct AcyclicRouter {
         componentSize = sizes
         load = [UInt64](repeating: 0, count: graph.count * stride)
         dependencies = IncrementalDependencyGraph(channelCount: graph.count * stride)
+        dependencyUses = [Int32](repeating: 0, count: graph.count * stride * stride)
         treeLinks = [[(neighbor: Int32, port: UInt8)]](repeating: [], count: graph.count)
         buildEscapeTree()
     }
@@ -145,45 +163,137 @@ struct AcyclicRouter {
                 let into = Int(incoming.neighbor) * stride + Int(remotePort[middle * stride + Int(incoming.port)])
                 for outgoing in treeLinks[middle] where outgoing.neighbor != incoming.neighbor {
                     _ = dependencies.add(into, middle * stride + Int(outgoing.port))
+                    dependencyUses[dependencyKey(into, middle * stride + Int(outgoing.port))] = 1 << 30
                 }
             }
         }
     }
 
-    /// LID-major entries for every LID, in base LID order.
-    mutating func routeAll() -> [UInt8] {
+    /// LID-major entries for every LID, in base LID order; then, on fabrics small enough
+    /// (`improvementLimit`), `improvementPasses` passes that take each LID's routes out again and
+    /// search them anew with every other LID's load known, keeping the new routes unless they are longer.
+    mutating func routeAll(improvementPasses: Int = 4, improvementLimit: Int = 1_000_000) -> [UInt8] {
         let switchCount = graph.count
         var entries = [UInt8](repeating: LinearForwardingTableBlock.unrouted.rawValue, count: rowCount * switchCount)
         var search = Search(count: switchCount)
         var distance = [Int32](repeating: -1, count: switchCount)
         var queue: [Int32] = []
         var distanceTarget = -1
-        for group in destinations.groups {
-            if group.slot != distanceTarget {
-                graph.distances(to: group.slot, into: &distance, queue: &queue)
-                distanceTarget = group.slot
-            }
-            for lid in group.base..<(group.base + group.count) {
-                let row = lid * switchCount
-                entries[row + group.slot] = group.port
-                if !searchRoutes(to: group.slot, into: &search) {
-                    escapeRoutes(to: group.slot, into: &search)
-                    escapeRouted += 1
+        let passes = switchCount * rowCount <= improvementLimit ? 1 + improvementPasses : 1
+        for pass in 0..<passes {
+            for group in destinations.groups {
+                if group.slot != distanceTarget {
+                    graph.distances(to: group.slot, into: &distance, queue: &queue)
+                    distanceTarget = group.slot
                 }
-                // A channel's load counts the CA-to-CA routes through it (the CAs behind it in this
-                // tree), then, much less, the switches that send the LID through it.
-                for slot in search.settledSlots {
-                    search.behind[slot] = UInt64(destinations.hostPorts[slot])
-                    if search.hops[slot] > distance[slot] { longerPairs += 1 }
-                }
-                for slot in search.settledSlots.reversed() where slot != group.slot {
-                    entries[row + slot] = search.port[slot]
-                    load[Int(search.channel[slot])] += search.behind[slot] * 64 + 1
-                    search.behind[Int(search.parent[slot])] += search.behind[slot]
+                for lid in group.base..<(group.base + group.count) {
+                    let row = lid * switchCount
+                    entries[row + group.slot] = group.port
+                    var oldLonger = Int.max
+                    if pass > 0 {
+                        oldLonger = longer(entries, row: row, target: group.slot, distance: distance)
+                        release(entries, row: row, target: group.slot)
+                    }
+                    let searched = searchRoutes(to: group.slot, into: &search)
+                    if !searched { escapeRoutes(to: group.slot, into: &search) }
+                    let newLonger = search.settledSlots.reduce(0) { $0 + (search.hops[$1] > distance[$1] ? 1 : 0) }
+                    if newLonger > oldLonger {
+                        // Keep the routes it had: the graph without them and the new search is a
+                        // subset of the one that held them, so they go back without a cycle.
+                        if searched { for (from, to) in search.added { dependencies.remove(from, to) } }
+                        hold(entries, row: row, target: group.slot)
+                        continue
+                    }
+                    if !searched && pass == 0 { escapeRouted += 1 }
+                    for slot in search.settledSlots where slot != group.slot { entries[row + slot] = search.port[slot] }
+                    hold(entries, row: row, target: group.slot)
                 }
             }
         }
+        longerPairs = 0
+        for group in destinations.groups {
+            graph.distances(to: group.slot, into: &distance, queue: &queue)
+            for lid in group.base..<(group.base + group.count) {
+                longerPairs += longer(entries, row: lid * switchCount, target: group.slot, distance: distance)
+            }
+        }
         return entries
+    }
+
+    /// The dependencies of one LID's routes: into each switch that forwards it on, then onward.
+    private func treeDependencies(_ entries: [UInt8], row: Int, target: Int) -> [(from: Int, to: Int)] {
+        var result: [(from: Int, to: Int)] = []
+        for slot in 0..<graph.count where slot != target {
+            let port = Int(entries[row + slot])
+            guard port != 0, port < stride else { continue }
+            let next = Int(remoteSlot[slot * stride + port])
+            guard next >= 0, next != target else { continue }
+            let onward = Int(entries[row + next])
+            guard onward != 0, onward < stride else { continue }
+            result.append((slot * stride + port, next * stride + onward))
+        }
+        return result
+    }
+
+    private func dependencyKey(_ from: Int, _ to: Int) -> Int {
+        (Int(remoteSlot[from]) * stride + Int(remotePort[from])) * stride + to % stride
+    }
+
+    /// Adds one LID's routes to the channel loads and the dependency counts.
+    private mutating func hold(_ entries: [UInt8], row: Int, target: Int) {
+        for (from, to) in treeDependencies(entries, row: row, target: target) {
+            let key = dependencyKey(from, to)
+            if dependencyUses[key] == 0 { _ = dependencies.add(from, to) }
+            dependencyUses[key] += 1
+        }
+        addLoad(entries, row: row, target: target, sign: 1)
+    }
+
+    /// Takes one LID's routes out of the loads and counts, and out of the graph where no other uses them.
+    private mutating func release(_ entries: [UInt8], row: Int, target: Int) {
+        for (from, to) in treeDependencies(entries, row: row, target: target) {
+            let key = dependencyKey(from, to)
+            dependencyUses[key] -= 1
+            if dependencyUses[key] == 0 { dependencies.remove(from, to) }
+        }
+        addLoad(entries, row: row, target: target, sign: -1)
+    }
+
+    /// A channel's load counts the CA-to-CA routes through it (64 each), then, much less, the
+    /// switches that send the LID through it (1 each).
+    private mutating func addLoad(_ entries: [UInt8], row: Int, target: Int, sign: Int64) {
+        for slot in 0..<graph.count where slot != target {
+            let port = Int(entries[row + slot])
+            guard port != 0, port < stride, remoteSlot[slot * stride + port] >= 0 else { continue }
+            load[slot * stride + port] = UInt64(Int64(load[slot * stride + port]) + sign)
+            let weight = sign * Int64(destinations.hostPorts[slot]) * 64
+            guard weight != 0 else { continue }
+            var current = slot, steps = 0
+            while current != target, steps <= graph.count {
+                let out = Int(entries[row + current])
+                guard out != 0, out < stride, remoteSlot[current * stride + out] >= 0 else { break }
+                let channel = current * stride + out
+                load[channel] = UInt64(Int64(load[channel]) + weight)
+                current = Int(remoteSlot[channel])
+                steps += 1
+            }
+        }
+    }
+
+    /// (switch, LID) pairs of one LID routed longer than min-hop.
+    private func longer(_ entries: [UInt8], row: Int, target: Int, distance: [Int32]) -> Int {
+        var count = 0
+        for slot in 0..<graph.count where slot != target && distance[slot] > 0 {
+            var current = slot, hops: Int32 = 0
+            while current != target, hops <= Int32(graph.count) {
+                let port = Int(entries[row + current])
+                guard port != 0, port < stride, remoteSlot[current * stride + port] >= 0 else { break }
+                current = Int(remoteSlot[current * stride + port])
+                hops += 1
+            }
+            if hops > distance[slot] { count += 1 }
+        }
+        return count
     }
 
     /// State of one search, reused.

@@ -56,7 +56,9 @@ import Testing
         defer { reference.stop() }
         try runOpensm(reference, ["-R", "nue"])
         let nue = try judge(reference)
-        #expect(nue.delivered == nue.pairs, "\(name), nue: \(nue.summary)")
+        // Nue itself leaves some pairs of the torus undelivered here (961 of 992 with opensm 3.3.23):
+        // its share of min-hop pairs counts delivered pairs only.
+        #expect(nue.delivered > 0, "\(name), nue: \(nue.summary)")
         print("\(name): ours \(ours.summary); nue \(nue.summary)")
         #expect(ours.maxChannelLoad <= nue.maxChannelLoad, "\(name): ours \(ours.summary); nue \(nue.summary)")
         #expect(ours.minHopShare >= nue.minHopShare, "\(name): ours \(ours.summary); nue \(nue.summary)")
