@@ -19,7 +19,7 @@ public struct DeadlockFreeEngine: RoutingEngine {
 
     /// Switches x LIDs above which min-hop routes without a credit loop are kept without searching
     /// for better balanced ones.
-    static let secondOpinionLimit = 4_000_000
+    static let secondOpinionLimit = 100_000
 
     public func route(_ fabric: Fabric, lids: LIDAssignment) throws(RoutingEngineError) -> RoutedTables {
         let minHop = computeMinHopRoutes(fabric, lids: lids)
