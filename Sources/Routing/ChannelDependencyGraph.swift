@@ -152,26 +152,37 @@ public struct ChannelDependencyGraph: Sendable {
 
     private mutating func walk(lids: ArraySlice<Int32>, sources: [Int32], entries: [UInt8]) {
         let switchCount = graph.count
+        let stride = self.stride
         var seen = [Int32](repeating: -1, count: switchCount)
         let unrouted = Int(LinearForwardingTableBlock.unrouted.rawValue)
-        for lid in lids {
-            let row = Int(lid) * switchCount
-            guard row + switchCount <= entries.count else { continue }
-            for source in sources {
-                var current = Int(source)
-                var inPort = -1
-                while true {
-                    let out = Int(entries[row + current])
-                    let next = out != unrouted && out != 0 && out < stride ? Int(remoteSlot[current * stride + out]) : -1
-                    if inPort >= 0, next >= 0 { setBit(slot: current, inPort: inPort, outPort: out) }
-                    // Downstream of a switch seen for this LID is recorded already (or is a loop).
-                    if seen[current] == lid || next < 0 { break }
-                    seen[current] = lid
-                    inPort = Int(remotePort[current * stride + out])
-                    current = next
+        // Millions of steps on a large fabric: through buffers, without a bounds or uniqueness check each.
+        entries.withUnsafeBufferPointer { entries in
+        remoteSlot.withUnsafeBufferPointer { remoteSlot in
+        remotePort.withUnsafeBufferPointer { remotePort in
+        seen.withUnsafeMutableBufferPointer { seen in
+        bits.withUnsafeMutableBufferPointer { bits in
+            for lid in lids {
+                let row = Int(lid) * switchCount
+                guard row + switchCount <= entries.count else { continue }
+                for source in sources {
+                    var current = Int(source)
+                    var inPort = -1
+                    while true {
+                        let out = Int(entries[row + current])
+                        let next = out != unrouted && out != 0 && out < stride ? Int(remoteSlot[current * stride + out]) : -1
+                        if inPort >= 0, next >= 0 {
+                            let bit = (current * stride + inPort) * stride + out
+                            bits[bit >> 6] |= 1 << UInt64(bit & 63)
+                        }
+                        // Downstream of a switch seen for this LID is recorded already (or is a loop).
+                        if seen[current] == lid || next < 0 { break }
+                        seen[current] = lid
+                        inPort = Int(remotePort[current * stride + out])
+                        current = next
+                    }
                 }
             }
-        }
+        }}}}}
     }
 
     /// A cycle of dependencies if there is one (the first found, searching channels in switch and
