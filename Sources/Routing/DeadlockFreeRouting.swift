@@ -109,6 +109,8 @@ struct AcyclicRouter {
     /// How many LIDs' routes use each dependency, by (middle switch, in port, out port); the escape
     /// tree's are never let go.
     var dependencyUses: [Int32]
+    /// The graph's generation when each dependency was last refused.
+    var refusedAt: [UInt32]
     /// LIDs routed out of each channel so far.
     var load: [UInt64]
     private(set) var escapeRouted = 0
@@ -130,6 +132,7 @@ struct AcyclicRouter {
         load = [UInt64](repeating: 0, count: graph.count * stride)
         dependencies = IncrementalDependencyGraph(channelCount: graph.count * stride)
         dependencyUses = [Int32](repeating: 0, count: graph.count * stride * stride)
+        refusedAt = [UInt32](repeating: 0, count: graph.count * stride * stride)
         treeLinks = [[(neighbor: Int32, port: UInt8)]](repeating: [], count: graph.count)
         buildEscapeTree()
     }
@@ -357,8 +360,13 @@ struct AcyclicRouter {
             let parent = Int(candidate.parent)
             if parent != target {
                 let onward = Int(search.channel[parent])
+                // The graph only grew since a refusal of the same dependency: refused again, without the search.
+                let key = dependencyKey(into, onward)
+                if refusedAt[key] == dependencies.generation { continue }
                 switch dependencies.add(into, onward) {
-                case .refused: continue
+                case .refused:
+                    refusedAt[key] = dependencies.generation
+                    continue
                 case .added: search.added.append((into, onward))
                 case .present: break
                 }

@@ -14,6 +14,8 @@ struct IncrementalDependencyGraph {
     private var backwardMark: [Int32]
     private var mark: Int32 = 0
     private var stack: [Int32] = []
+    /// Counts removals (from 1): a dependency refused at one count stays refused until the next removal.
+    private(set) var generation: UInt32 = 1
     private var forward: [Int32] = []
     private var backward: [Int32] = []
 
@@ -81,6 +83,7 @@ struct IncrementalDependencyGraph {
 
     /// Removes a dependency added earlier (an order stays valid when dependencies go).
     mutating func remove(_ from: Int, _ to: Int) {
+        generation &+= 1
         if let at = successors[from].lastIndex(of: Int32(to)) { successors[from].remove(at: at) }
         if let at = predecessors[to].lastIndex(of: Int32(from)) { predecessors[to].remove(at: at) }
     }
