@@ -21,6 +21,20 @@ public struct DeadlockFreeEngine: RoutingEngine {
     /// for better balanced ones.
     static let secondOpinionLimit = 100_000
 
+    /// Switches x LIDs up to which several destination orders are tried.
+    static let ordersLimit = 250_000
+
+    /// LIDs in base order, in reverse, nearest the centre first, farthest first.
+    static func destinationOrders(graph: SwitchGraph, destinations: RoutingDestinations) -> [[Int]] {
+        let count = destinations.groups.count
+        var distance = [Int32](repeating: -1, count: graph.count)
+        var queue: [Int32] = []
+        if let center = graph.centers().first { graph.distances(to: center, into: &distance, queue: &queue) }
+        let depth = { (group: Int) in distance[destinations.groups[group].slot] }
+        let base = Array(0..<count)
+        return [base, base.reversed(), base.sorted { (depth($0), $0) < (depth($1), $1) }, base.sorted { (-depth($0), $0) < (-depth($1), $1) }]
+    }
+
     public func route(_ fabric: Fabric, lids: LIDAssignment) throws(RoutingEngineError) -> RoutedTables {
         let minHop = computeMinHopRoutes(fabric, lids: lids)
         let graph = SwitchGraph(fabric)
@@ -34,9 +48,23 @@ public struct DeadlockFreeEngine: RoutingEngine {
             // A fabric too large to route twice keeps them (the 11,664-host fat tree, say).
             if graph.count * (Int(lids.maxLID.rawValue) + 1) > Self.secondOpinionLimit { return keepMinHop }
         }
+        // Which LIDs claim dependencies first shapes everything after: small fabrics try several orders
+        // and keep the routes with the fewest longer pairs, then the least loaded channel.
+        let orders = graph.count * (Int(lids.maxLID.rawValue) + 1) <= Self.ordersLimit
+            ? Self.destinationOrders(graph: graph, destinations: destinations) : [Array(destinations.groups.indices)]
         var router = AcyclicRouter(fabric: fabric, graph: graph, links: dependencies, lids: lids)
         var tables = ForwardingTables(graph: graph, top: lids.maxLID)
-        tables.entries = router.routeAll()
+        var bestScore: (Int, UInt64)?
+        for order in orders {
+            var candidate = AcyclicRouter(fabric: fabric, graph: graph, links: dependencies, lids: lids)
+            let entries = candidate.routeAll(order: order)
+            let score = orders.count == 1 ? (0, 0) : (candidate.longerPairs, caRouteLoad(entries, graph: graph, links: dependencies, destinations: destinations))
+            if bestScore.map({ score < $0 }) ?? true {
+                bestScore = score
+                router = candidate
+                tables.entries = entries
+            }
+        }
         if loop == nil {
             // Both are deadlock-free: the searched routes only if they are as short and carry the
             // CA-to-CA routes more evenly; where some switches have no CA (fat trees), only if they
@@ -175,7 +203,8 @@ struct AcyclicRouter {
     /// LID-major entries for every LID, in base LID order; then, on fabrics small enough
     /// (`improvementLimit`), `improvementPasses` passes that take each LID's routes out again and
     /// search them anew with every other LID's load known, keeping the new routes unless they are longer.
-    mutating func routeAll(improvementPasses: Int = 4, improvementLimit: Int = 1_000_000) -> [UInt8] {
+    mutating func routeAll(improvementPasses: Int = 4, improvementLimit: Int = 1_000_000, order: [Int]? = nil) -> [UInt8] {
+        let ordered = (order ?? Array(destinations.groups.indices)).map { destinations.groups[$0] }
         let switchCount = graph.count
         var entries = [UInt8](repeating: LinearForwardingTableBlock.unrouted.rawValue, count: rowCount * switchCount)
         var search = Search(count: switchCount)
@@ -184,7 +213,7 @@ struct AcyclicRouter {
         var distanceTarget = -1
         let passes = switchCount * rowCount <= improvementLimit ? 1 + improvementPasses : 1
         for pass in 0..<passes {
-            for group in destinations.groups {
+            for group in ordered {
                 if group.slot != distanceTarget {
                     graph.distances(to: group.slot, into: &distance, queue: &queue)
                     distanceTarget = group.slot
