@@ -11,6 +11,8 @@ import IBWire
 /// so that its routes stay min-hop); otherwise, and whenever those roots leave a pair unrouted, the
 /// centre of each component (the switch whose farthest switch is nearest). Among the shortest legal
 /// next hops, each LID takes the port that carries the fewest LIDs so far (lowest port on ties).
+/// A switch's own LID that the rule cannot reach from every switch (another root) is reached by
+/// shortest paths outside it: only CA-to-CA routes are promised deadlock-free.
 public struct UpDownEngine: RoutingEngine {
     public init() {}
     public var name: String { RoutingEngineKind.updn.rawValue }

@@ -100,9 +100,7 @@ import Testing
         let fabric = try generateFabric(.torus2D, options: GeneratorOptions(dimensions: [3, 3]))
         var graph = ChannelDependencyGraph(fabric: fabric)
         #expect(graph.findCycle() == nil)
-        // Around one ring of the torus: every switch forwards from its left neighbour to its right one.
-        let ring = fabric.switches.filter { fabric[$0].description.hasPrefix("sw-0-") || fabric[$0].description.hasSuffix("-0") }
-        _ = ring
+        // A walk that never turns back until it returns to its start: a ring, each hop depending on the next.
         var hops: [PortAddress] = []
         var current = fabric.switches[0]
         var previous = -1
