@@ -120,3 +120,37 @@ import Testing
         #expect(cycle != nil, "path \(hops)")
     }
 }
+
+@Suite struct RoutingEngineEdgeCaseTests {
+    /// Two rings of five switches that min-hop routes around in circles, not cabled to each other, and a
+    /// lone switch: every engine delivers every reachable pair, and the deadlock-free ones leave no loop.
+    @Test(arguments: RoutingEngineKind.allCases)
+    func separateRingsAndALoneSwitch(kind: RoutingEngineKind) throws {
+        var builder = FabricBuilder()
+        for ring in 0..<2 {
+            for index in 0..<5 { builder.addSwitch("r\(ring)-\(index)", ports: 4) }
+            for index in 0..<5 {
+                builder.link("r\(ring)-\(index)", 1, "r\(ring)-\((index + 1) % 5)", 2)
+                builder.addCA("h\(ring)-\(index)")
+                builder.link("r\(ring)-\(index)", 3, "h\(ring)-\(index)", 1)
+            }
+        }
+        builder.addSwitch("lone", ports: 4)
+        builder.addCA("h-lone")
+        builder.link("lone", 1, "h-lone", 1)
+        let fabric = builder.fabric
+        let lids = try assignLIDs(fabric, options: LIDAssignmentOptions(lmc: 1))
+        let routed = route(fabric, lids: lids, engines: [kind])
+        #expect(routed.engine == kind.rawValue)
+        let verification = verifyRoutes(fabric, lids: lids, tables: routed.tables)
+        #expect(verification.isDelivered, "\(kind): \(verification.report)")
+        // Each ring's 5 switches reach their ring's 5 switch LIDs and 10 host LIDs; the lone switch its own 3.
+        #expect(verification.pairsChecked == 2 * 5 * 15 + 3)
+        #expect(verification.unreachablePairs > 0)
+        if kind == .minhop {
+            #expect(verification.creditLoop != nil)
+        } else {
+            #expect(verification.creditLoop == nil, "\(kind): \(verification.creditLoopDescription ?? "")")
+        }
+    }
+}
