@@ -9,12 +9,14 @@ let package = Package(
         .library(name: "SwiftSMKit", targets: [
             "IBWire", "IBTransport", "IBCapture", "FabricModel", "FabricSimulator", "Discovery", "Routing", "PortManagement",
             "SubnetManager",
+            "SubnetAdministration",
         ]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
         .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
         .package(url: "https://github.com/apple/swift-collections", from: "1.6.0"),
+        .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.13.0"),
     ],
     targets: [
         // The C boundary: libibmad (field tables) and libibumad (the MAD device), through pkg-config.
@@ -56,10 +58,14 @@ let package = Package(
             "IBWire", "IBTransport", "FabricModel", "Discovery", "Routing", "PortManagement",
             .product(name: "Logging", package: "swift-log"),
         ]),
+        // Subnet Administration: the SA agent answering from published snapshots, multicast, partitions (pure).
+        .target(name: "SubnetAdministration", dependencies: ["IBWire", "FabricModel", "Routing"]),
         .executableTarget(name: "swiftsm", dependencies: [
             "IBWire", "IBTransport", "IBCapture", "FabricModel", "FabricSimulator", "Discovery", "Routing", "PortManagement",
             "SubnetManager",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            .product(name: "UnixSignals", package: "swift-service-lifecycle"),
             .product(name: "Logging", package: "swift-log"),
         ]),
 
@@ -68,11 +74,12 @@ let package = Package(
         .testTarget(name: "IBTransportTests", dependencies: ["IBTransport", "TestSupport"]),
         .testTarget(name: "IBCaptureTests", dependencies: ["IBCapture", "TestSupport"]),
         .testTarget(name: "FabricModelTests", dependencies: ["FabricModel", "TestSupport"]),
-        .testTarget(name: "FabricSimulatorTests", dependencies: ["FabricSimulator", "TestSupport"]),
+        .testTarget(name: "FabricSimulatorTests", dependencies: ["FabricSimulator", "SubnetManager", "TestSupport"]),
         .testTarget(name: "DiscoveryTests", dependencies: ["Discovery", "FabricSimulator", "TestSupport"]),
         .testTarget(name: "RoutingTests", dependencies: ["Routing", "FabricModel", "TestSupport"], exclude: ["Fixtures"]),
         .testTarget(name: "PortManagementTests", dependencies: ["PortManagement", "Discovery", "FabricSimulator", "TestSupport"]),
         .testTarget(name: "SubnetManagerTests", dependencies: ["SubnetManager", "FabricSimulator", "Routing", "TestSupport"]),
+        .testTarget(name: "SubnetAdministrationTests", dependencies: ["SubnetAdministration", "Routing", "FabricModel", "TestSupport"]),
         .testTarget(name: "IntegrationTests", dependencies: ["FabricModel", "TestSupport"]),
     ],
     swiftLanguageModes: [.v6]

@@ -12,6 +12,7 @@ let package = Package(
         .executableTarget(name: "FuzzCapture", dependencies: [.product(name: "SwiftSMKit", package: "SwiftSM")]),
         .executableTarget(name: "FuzzMAD", dependencies: [.product(name: "SwiftSMKit", package: "SwiftSM")]),
         .executableTarget(name: "FuzzCapturedFabric", dependencies: [.product(name: "SwiftSMKit", package: "SwiftSM")]),
+        .executableTarget(name: "FuzzSA", dependencies: [.product(name: "SwiftSMKit", package: "SwiftSM")]),
     ],
     swiftLanguageModes: [.v6]
 )

@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # Builds the libFuzzer harnesses (with AddressSanitizer) and runs each for a fixed number of inputs.
 #
-#   Fuzz/run.sh [RUNS] [TARGET...]     RUNS defaults to 1000000; TARGET is topology, capture, captured-fabric
-#                                      or mad (default: all four)
+#   Fuzz/run.sh [RUNS] [TARGET...]     RUNS defaults to 1000000; TARGET is topology, capture, captured-fabric,
+#                                      mad or sa (default: all five)
 #
 # The committed seeds in Fuzz/corpus/<target>/ are read, never written: new inputs go to a scratch corpus and
 # crash inputs to a scratch artifact folder, both under a temporary directory that is kept and printed.
@@ -13,19 +13,21 @@ fuzz_dir="$(cd "$(dirname "$0")" && pwd)"
 runs="${1:-1000000}"
 shift || true
 targets=("$@")
-if [ ${#targets[@]} -eq 0 ]; then targets=(topology capture captured-fabric mad); fi
+if [ ${#targets[@]} -eq 0 ]; then targets=(topology capture captured-fabric mad sa); fi
 
 # Per target: executable, longest input, extra options.
 #   topology: a few dozen lines is plenty to reach every rule; the dictionary holds the grammar's keywords.
 #   capture: up to about 25 records of 322 bytes; captured-fabric: up to 31 records of 257 bytes.
 #   mad: a response MAD and the request it answers, plus 2 bytes of destination LID.
+#   sa: 2 bytes of requester LID and up to three SA MADs.
 executable() {
     case "$1" in
         topology) echo FuzzTopology ;;
         capture) echo FuzzCapture ;;
         captured-fabric) echo FuzzCapturedFabric ;;
         mad) echo FuzzMAD ;;
-        *) echo "unknown target '$1' (topology, capture, captured-fabric, mad)" >&2; exit 2 ;;
+        sa) echo FuzzSA ;;
+        *) echo "unknown target '$1' (topology, capture, captured-fabric, mad, sa)" >&2; exit 2 ;;
     esac
 }
 options() {
@@ -34,6 +36,7 @@ options() {
         capture) echo "-max_len=8192" ;;
         captured-fabric) echo "-max_len=8192" ;;
         mad) echo "-max_len=514" ;;
+        sa) echo "-max_len=770" ;;
     esac
 }
 for target in "${targets[@]}"; do executable "$target" > /dev/null; done

@@ -152,6 +152,13 @@ public struct Fabric: Sendable {
         nodes[b.node].ports[b.port.index]?.remote = a
     }
 
+    /// Unplugs the link at `a`, both ends (a running SM's model after a link went down).
+    public mutating func disconnect(_ a: PortAddress) {
+        guard let b = self[a]?.remote else { return }
+        nodes[a.node].ports[a.port.index]?.remote = nil
+        nodes[b.node].ports[b.port.index]?.remote = nil
+    }
+
     /// Every link once, ordered by its lower end.
     public var links: [Link] {
         var result: [Link] = []

@@ -1,3 +1,4 @@
+import FabricModel
 import Foundation
 import HeapModule
 import IBWire
@@ -25,6 +26,8 @@ final class SimulatedAgentThread: @unchecked Sendable {
 
     private struct HandedOver {
         var request: SMP
+        /// The sender's port.
+        var from: PortAddress
         /// Nanoseconds since `origin`.
         var at: UInt64
         var answer: Answer
@@ -32,6 +35,7 @@ final class SimulatedAgentThread: @unchecked Sendable {
 
     private struct Served {
         var request: SMP
+        var from: PortAddress
         var arrival: Arrival
         var answer: Answer
     }
@@ -77,29 +81,29 @@ final class SimulatedAgentThread: @unchecked Sendable {
         thread.start()
     }
 
-    /// Sends `request` to its agent and returns what became of it: at once if it went nowhere or was
-    /// dropped, else when the agent has served it.
-    nonisolated(nonsending) func exchange(_ request: SMP) async -> Outcome {
+    /// Sends `request` from port `from` to its agent and returns what became of it: at once if it went
+    /// nowhere or was dropped, else when the agent has served it.
+    nonisolated(nonsending) func exchange(_ request: SMP, from: PortAddress) async -> Outcome {
         let now = elapsed()
         return await withUnsafeContinuation { (answer: Answer) in
             condition.lock()
             guard running else {
                 condition.unlock()
-                answer.resume(returning: Self.serveAtOnce(request, by: fabric))
+                answer.resume(returning: Self.serveAtOnce(request, from: from, by: fabric))
                 return
             }
-            inbox.append(HandedOver(request: request, at: now, answer: answer))
+            inbox.append(HandedOver(request: request, from: from, at: now, answer: answer))
             if waiting, now + serviceTime < sleepingUntil { condition.signal() }
             condition.unlock()
         }
     }
 
     /// An exchange with no service time.
-    static func serveAtOnce(_ request: SMP, by fabric: SimulatedFabric) -> Outcome {
-        switch fabric.deliver(request) {
+    static func serveAtOnce(_ request: SMP, from: PortAddress, by fabric: SimulatedFabric) -> Outcome {
+        switch fabric.deliver(request, from: from) {
         case .undeliverable: .undeliverable
         case .unanswered: .unanswered
-        case .arrived(let arrival): .replied(fabric.respond(to: request, at: arrival))
+        case .arrived(let arrival): .replied(fabric.respond(to: request, at: arrival, sentFrom: from))
         }
     }
 
@@ -140,7 +144,7 @@ final class SimulatedAgentThread: @unchecked Sendable {
             let now = elapsed()
             while let first = timers.min, first.deadline <= now || stopped {
                 let served = release(timers.removeMin().slot)
-                served.answer.resume(returning: .replied(fabric.respond(to: served.request, at: served.arrival)))
+                served.answer.resume(returning: .replied(fabric.respond(to: served.request, at: served.arrival, sentFrom: served.from)))
             }
             if stopped { return }
         }
@@ -149,7 +153,7 @@ final class SimulatedAgentThread: @unchecked Sendable {
     /// Carries an SMP to its agent and queues it there, as of when it was handed over.
     private func deliver(_ handedOver: HandedOver) {
         let arrival: Arrival
-        switch fabric.deliver(handedOver.request) {
+        switch fabric.deliver(handedOver.request, from: handedOver.from) {
         case .undeliverable: return handedOver.answer.resume(returning: .undeliverable)
         case .unanswered: return handedOver.answer.resume(returning: .unanswered)
         case .arrived(let reached): arrival = reached
@@ -162,7 +166,7 @@ final class SimulatedAgentThread: @unchecked Sendable {
         guard queued < vl15Depth else { return handedOver.answer.resume(returning: .overflowed) }
         let done = max(now, busy) + serviceTime
         busyUntil[arrival.node] = done
-        hold(Served(request: handedOver.request, arrival: arrival, answer: handedOver.answer), until: done)
+        hold(Served(request: handedOver.request, from: handedOver.from, arrival: arrival, answer: handedOver.answer), until: done)
     }
 
     private func hold(_ served: Served, until deadline: UInt64) {
@@ -182,5 +186,48 @@ final class SimulatedAgentThread: @unchecked Sendable {
         held[slot] = nil
         freeSlots.append(slot)
         return served
+    }
+}
+
+/// A service time and VL15 depth: transports with the same share one agents' thread.
+struct AgentTiming: Hashable {
+    var serviceTime: Duration
+    var vl15Depth: Int
+}
+
+struct SharedAgentThread {
+    let thread: SimulatedAgentThread
+    var users: Int
+}
+
+extension SimulatedFabric {
+    /// The agents' thread for this timing, started by the first transport that asks for it: the SMPs of
+    /// every SM on the fabric queue at the same agents, as on a real fabric.
+    func attachAgents(serviceTime: Duration, vl15Depth: Int) -> SimulatedAgentThread {
+        agentThreads.withLock { threads in
+            let timing = AgentTiming(serviceTime: serviceTime, vl15Depth: vl15Depth)
+            if var shared = threads[timing] {
+                shared.users += 1
+                threads[timing] = shared
+                return shared.thread
+            }
+            let thread = SimulatedAgentThread(fabric: self, serviceTime: serviceTime, vl15Depth: vl15Depth)
+            threads[timing] = SharedAgentThread(thread: thread, users: 1)
+            return thread
+        }
+    }
+
+    /// One transport is done with `thread`; the last one stops it (answering every SMP it holds).
+    func detachAgents(_ thread: SimulatedAgentThread) {
+        let last = agentThreads.withLock { threads -> Bool in
+            guard let (timing, shared) = threads.first(where: { $0.value.thread === thread }) else { return false }
+            if shared.users > 1 {
+                threads[timing]?.users -= 1
+                return false
+            }
+            threads[timing] = nil
+            return true
+        }
+        if last { thread.stop() }
     }
 }

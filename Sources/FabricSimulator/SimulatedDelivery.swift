@@ -12,8 +12,9 @@ enum Delivery {
 }
 
 extension SimulatedFabric {
-    /// Forwards `request` from the SM's port to the agent it addresses.
-    func deliver(_ request: SMP) -> Delivery {
+    /// Forwards `request` from the sender's port (`attachment`: a CA port or switch port 0) to the agent
+    /// it addresses.
+    func deliver(_ request: SMP, from attachment: PortAddress) -> Delivery {
         state.withLock { state in
             let arrival: Arrival?
             switch request.addressing {
@@ -33,12 +34,12 @@ extension SimulatedFabric {
         case answered(SMP)
         /// The M_Key check failed: the agent acted on nothing and stays silent.
         case refusedByMKey
-        /// A LID-routed response found no way back to the SM's port.
+        /// A LID-routed response found no way back to the sender's port.
         case lost
     }
 
-    /// Lets the agent at `arrival` act on `request` and builds its response.
-    func respond(to request: SMP, at arrival: Arrival) -> Reply {
+    /// Lets the agent at `arrival` act on `request`, sent from `attachment`, and builds its response.
+    func respond(to request: SMP, at arrival: Arrival, sentFrom attachment: PortAddress) -> Reply {
         state.withLock { state in
             guard state.passesMKeyCheck(request, at: arrival, clock: clock) else { return .refusedByMKey }
             let (status, payload) = state.answer(request, at: arrival)

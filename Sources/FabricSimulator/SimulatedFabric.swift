@@ -1,4 +1,5 @@
 import FabricModel
+import IBTransport
 import IBWire
 import Synchronization
 
@@ -42,7 +43,14 @@ public final class SimulatedFabric: Sendable {
     }
 
     let state: Mutex<State>
-    /// Where the SM's port is: a CA port, or port 0 of a switch.
+    /// The SMs' side of the fabric: who listens where, requests waiting for a listener's answer, trap
+    /// faults and counters (`SimulatedInbound.swift`). Apart from `state`, so that the SMP path never
+    /// takes it; whoever needs both takes `state` first and never holds the two at once.
+    let inbound = Mutex(InboundState())
+    /// The agents' threads of the transports with a service time, one per timing, so that the SMPs of
+    /// several SMs queue at the same agents.
+    let agentThreads = Mutex<[AgentTiming: SharedAgentThread]>([:])
+    /// Where an SM's port is by default: a CA port, or port 0 of a switch.
     public let attachment: PortAddress
     /// What the agents' M_Key lease timers run on.
     public let clock: SimulatorClock
@@ -80,36 +88,55 @@ public final class SimulatedFabric: Sendable {
     /// The node index of a GUID.
     public func node(_ guid: GUID) -> Int? { state.withLock { $0.indexByGUID[guid] } }
 
+    /// Throws unless `port` is a port an SM can attach at: a CA port, or port 0 of a switch (or the port
+    /// the fabric was built with, which a capture may name otherwise).
+    public func validateAttachment(_ port: PortAddress) throws(SimulatorError) {
+        guard port != attachment else { return }
+        let usable = state.withLock { state in
+            port.node >= 0 && port.node < state.nodes.count && state.nodes[port.node].port(port.port.index) != nil
+                && (state.nodes[port.node].type != .switch || port.port.index == 0)
+        }
+        guard usable else { throw .badAttachment("port \(port.port) of node \(port.node) is not a CA port or a switch's port 0") }
+    }
+
     /// Makes a node stop answering (or answer again).
     public func setDead(_ node: Int, _ dead: Bool = true) { state.withLock { $0.nodes[node].isDead = dead } }
 
     /// Takes the link at `port` down (both ends go to Down/Polling and lose their peer), or brings a
-    /// previously cabled link back up to Initialize.
+    /// previously cabled link back up to Initialize. Each switch whose port changed state sets
+    /// SwitchInfo.PortStateChange and sends one Trap 128 to its MasterSMLID (`SimulatedTraps.swift`);
+    /// a call that changes nothing sends nothing.
     public func setLink(_ port: PortAddress, up: Bool) {
-        state.withLock { state in
-            guard let remote = state.nodes[port.node].port(port.port.index)?.remote ?? state.unplugged[port] else { return }
+        let traps = state.withLock { state -> [OutgoingTrap] in
+            let current = state.nodes[port.node].port(port.port.index)?.remote
+            guard let remote = up ? (current == nil ? state.unplugged[port] : nil) : current else { return [] }
             for (end, peer) in [(port, remote), (remote, port)] {
                 state.cable(end, to: up ? peer : nil)
                 state.unplugged[end] = up ? nil : peer
             }
+            return [port.node, remote.node].compactMap { state.portStateChanged(onSwitch: $0) }
         }
+        send(traps)
     }
 
     /// Moves two cables: `first` and `second` exchange their peers, as when someone re-cables the fabric.
-    /// The four ports retrain, so they come up in Initialize.
+    /// The four ports retrain, so they come up in Initialize, and their switches send Trap 128.
     public func swapCables(_ first: PortAddress, _ second: PortAddress) {
-        state.withLock { state in
+        let traps = state.withLock { state -> [OutgoingTrap] in
             guard let firstPeer = state.nodes[first.node].port(first.port.index)?.remote,
                   let secondPeer = state.nodes[second.node].port(second.port.index)?.remote
-            else { return }
+            else { return [] }
             for (end, peer) in [(first, secondPeer), (secondPeer, first), (second, firstPeer), (firstPeer, second)] {
                 state.cable(end, to: peer)
             }
+            return [first.node, secondPeer.node, second.node, firstPeer.node].compactMap { state.portStateChanged(onSwitch: $0) }
         }
+        send(traps)
     }
 
     /// Runs another subnet manager on `port` (a CA port or switch port 0): the port advertises the IsSM
-    /// capability and answers SMInfo Gets with `info`.
+    /// capability and answers SMInfo Gets with `info`, as an agent would (a static stand-in: a transport
+    /// opened there with the `.subnetManager` role, which receives SMInfo itself, takes precedence).
     public func runSubnetManager(at port: PortAddress, info: SMInfo) {
         state.withLock { state in
             state.subnetManagers[port] = info

@@ -3,8 +3,12 @@ import IBWire
 /// Something that carries SMPs to a fabric and brings back their responses: a real or ibsim-simulated
 /// port through libibumad, the in-process simulator, or a recorder wrapped around either.
 ///
-/// A transport only moves MADs. Windows, retries, transaction IDs and status checks live in `SMPClient`,
-/// so every transport gets the same behaviour.
+/// A transport only moves MADs. Windows, retries and status checks live in `SMPClient`, so every transport
+/// gets the same behaviour; transaction IDs come from `TransactionIDs`.
+///
+/// Beside request and response, a transport has an inbound side: MADs nobody asked for (Traps, SMInfo
+/// from other SMs, SA queries) arrive on `unsolicited`, and `post` sends a MAD that expects no answer
+/// (a response, a TrapRepress, a Report). Transports without one receive nothing and cannot post.
 public protocol MADTransport: Sendable {
     /// Sends `request` and waits for the response with the same transaction ID, class and attribute.
     /// Throws `.timeout` when none arrives within `timeout` (or the fabric reports the MAD undeliverable).
@@ -16,6 +20,17 @@ public protocol MADTransport: Sendable {
 
     /// Releases the port. Exchanges after this fail with `.closed`.
     func close() async
+
+    /// Requests and traps that arrived unasked, in order; one consumer. Finishes when the port closes.
+    var unsolicited: InboundStream { get }
+
+    /// Sends `mad` (256 bytes) to `address` and expects no answer: a response to an inbound request, a
+    /// TrapRepress, a Report.
+    nonisolated(nonsending) func post(_ mad: [UInt8], to address: MADAddress) async throws(TransportError)
+
+    /// Sends a request of any class (an SA query on QP1, say) and waits for the MAD that answers it, matched
+    /// on transaction ID, class and attribute.
+    nonisolated(nonsending) func exchangeMAD(_ mad: [UInt8], to address: MADAddress, timeout: Duration) async throws(TransportError) -> InboundMAD
 }
 
 extension MADTransport {

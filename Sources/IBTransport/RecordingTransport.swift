@@ -27,6 +27,33 @@ public final class RecordingTransport: MADTransport {
 
     public func close() async { await inner.close() }
 
+    /// What arrives unasked is recorded as it is handed on.
+    public var unsolicited: InboundStream {
+        let source = inner.unsolicited
+        return AsyncStream { continuation in
+            let task = Task {
+                for await mad in source {
+                    record(mad.bytes, from: mad.source.lid, to: .permissive, direction: .received)
+                    continuation.yield(mad)
+                }
+                continuation.finish()
+            }
+            continuation.onTermination = { _ in task.cancel() }
+        }
+    }
+
+    nonisolated(nonsending) public func post(_ mad: [UInt8], to address: MADAddress) async throws(TransportError) {
+        record(mad, from: .permissive, to: address.lid, direction: .sent)
+        try await inner.post(mad, to: address)
+    }
+
+    nonisolated(nonsending) public func exchangeMAD(_ mad: [UInt8], to address: MADAddress, timeout: Duration) async throws(TransportError) -> InboundMAD {
+        record(mad, from: .permissive, to: address.lid, direction: .sent)
+        let answer = try await inner.exchangeMAD(mad, to: address, timeout: timeout)
+        record(answer.bytes, from: answer.source.lid, to: .permissive, direction: .received)
+        return answer
+    }
+
     /// Closes the capture, moving it into place; throws the first write failure, leaving no file.
     public func finish() throws(CaptureError) {
         if let failure = firstFailure.withLock({ $0 }) {
@@ -44,11 +71,12 @@ public final class RecordingTransport: MADTransport {
         case .directed: .permissive
         case .lidRouted(let lid): lid
         }
+        record(wire, from: direction == .sent ? .permissive : remote, to: direction == .sent ? remote : .permissive, direction: direction)
+    }
+
+    private func record(_ wire: [UInt8], from source: LID, to destination: LID, direction: CapturedMAD.Direction) {
         let captured = CapturedMAD(
-            timestamp: CapturedMAD.now(), direction: direction,
-            sourceLID: direction == .sent ? .permissive : remote,
-            destinationLID: direction == .sent ? remote : .permissive,
-            mad: wire)
+            timestamp: CapturedMAD.now(), direction: direction, sourceLID: source, destinationLID: destination, mad: wire)
         do { try writer.append(captured) } catch {
             firstFailure.withLock { if $0 == nil { $0 = error } }
         }

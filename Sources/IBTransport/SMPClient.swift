@@ -40,7 +40,6 @@ public final class SMPClient: Sendable {
     public let runnerExecutors: [any TaskExecutor]
     let logger: Logger
     private let window: SendWindow
-    private let nextTransactionID = Atomic<UInt64>(0x1000)
     private let counters = Mutex(SMPStatistics())
 
     public init(transport: any MADTransport, options: SMPClientOptions = SMPClientOptions(), mKey: UInt64 = 0,
@@ -79,7 +78,7 @@ public final class SMPClient: Sendable {
         var attempt = 0
         while true {
             attempt += 1
-            request.transactionID = nextTransactionID.wrappingAdd(1, ordering: .relaxed).newValue
+            request.transactionID = TransactionIDs.next()
             counters.withLock { $0.countSent(request) }
             let response: SMP
             do {

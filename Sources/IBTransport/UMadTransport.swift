@@ -5,20 +5,47 @@ import Foundation
 import IBWire
 import Synchronization
 
+/// What a port opened through libibumad serves besides sending requests.
+public struct UMadRole: OptionSet, Sendable {
+    public let rawValue: Int
+    public init(rawValue: Int) { self.rawValue = rawValue }
+
+    /// Receives SMP requests and Traps (classes 0x01/0x81: Get, Set, Trap) and sets the port's IsSM
+    /// capability (the issm device) while open: what a running SM is.
+    public static let subnetManager = UMadRole(rawValue: 1)
+    /// Receives SA requests (class 0x03), with RMPP done by the kernel where it can.
+    public static let subnetAdministration = UMadRole(rawValue: 2)
+}
+
 /// A real (or ibsim-simulated, under umad2sim) port reached through libibumad.
 ///
-/// A dedicated thread receives MADs and matches them to waiting requests on the low 32 bits of the
-/// transaction ID plus class and attribute (the kernel and umad2sim rewrite the upper 32 bits). Timeouts
-/// are our own, because umad2sim ignores the kernel's: a MAD it drops is simply never answered.
+/// A dedicated thread receives MADs. Responses are matched to waiting requests on the low 32 bits of the
+/// transaction ID plus class and attribute (the kernel and umad2sim rewrite the upper 32 bits); requests
+/// and Traps go to `unsolicited`. Timeouts are our own, because umad2sim ignores the kernel's: a MAD it
+/// drops is simply never answered.
 public final class UMadTransport: MADTransport {
     /// The CA and port in use.
     public let caName: String
     public let portNumber: Int
     public let portGUID: GUID
+    public let role: UMadRole
+
+    private enum Waiter {
+        /// An SMP request: its response is decoded and checked against it.
+        case smp(SMP, UnsafeContinuation<Result<(response: SMP, wire: [UInt8]), TransportError>, Never>)
+        /// A MAD of any class: the first MAD matching it is the answer.
+        case mad(UnsafeContinuation<Result<InboundMAD, TransportError>, Never>)
+
+        func fail(_ error: TransportError) {
+            switch self {
+            case .smp(_, let continuation): continuation.resume(returning: .failure(error))
+            case .mad(let continuation): continuation.resume(returning: .failure(error))
+            }
+        }
+    }
 
     private struct Pending {
-        let request: SMP
-        let continuation: UnsafeContinuation<Result<(response: SMP, wire: [UInt8]), TransportError>, Never>
+        let waiter: Waiter
         let deadline: ContinuousClock.Instant
     }
 
@@ -26,17 +53,23 @@ public final class UMadTransport: MADTransport {
     private let agentByClass: [UInt8: Int32]
     private let bufferSize: Int
     private let pending = Mutex<[SMP.MatchKey: Pending]>([:])
+    /// Holding the issm device open is what sets IsSM on the port; -1 when not serving as an SM.
+    private let issmDescriptor: Int32
+    private let inbound: InboundStream
+    private let inboundSink: InboundStream.Continuation
     private let sendLock = Mutex(())
     private let running = Atomic<Bool>(true)
     private let receiverDone = Mutex<CheckedContinuation<Void, Never>?>(nil)
     private let receiverFinished = Atomic<Bool>(false)
+    private let closedCompletely = Atomic<Bool>(false)
     /// Responses that matched no waiting request (late, duplicate or foreign); dropped.
     private let unmatched = Atomic<Int>(0)
     /// Responses that matched a request's transaction ID but not the rest of it; dropped.
     private let mismatched = Atomic<Int>(0)
 
-    /// Opens `ca`/`port`, or the first port whose physical link is up when either is nil.
-    public init(ca: String? = nil, port: Int? = nil) throws(TransportError) {
+    /// Opens `ca`/`port`, or the first port whose physical link is up when either is nil. With a `role`,
+    /// the port also receives the requests that role serves.
+    public init(ca: String? = nil, port: Int? = nil, role: UMadRole = []) throws(TransportError) {
         guard umad_init() == 0 else { throw .noPort("libibumad could not initialise (umad_init failed)") }
         let (caName, portNumber) = try UMadTransport.choosePort(ca: ca, port: port)
         let portID = umad_open_port(caName, Int32(portNumber))
@@ -44,14 +77,39 @@ public final class UMadTransport: MADTransport {
             throw .noPort("cannot open \(caName) port \(portNumber) (umad_open_port: \(String(cString: strerror(-portID))))")
         }
         var agents: [UInt8: Int32] = [:]
-        // Every class we may receive must have an agent before anything is sent (umad2sim crashes otherwise).
-        for managementClass in [ManagementClass.lidRoutedSMP, .directedRouteSMP] {
-            let agent = umad_register(portID, Int32(managementClass.rawValue), 1, 0, nil)
+        // Every class that may arrive must have an agent before anything is sent: umad2sim crashes on a MAD
+        // of a class nobody registered. The method masks say which requests the kernel hands us.
+        let classes: [(managementClass: UInt8, version: Int32, rmpp: UInt8, methods: [UInt8])] = [
+            (ManagementClass.lidRoutedSMP.rawValue, 1, 0, role.contains(.subnetManager) ? Self.smMethods : []),
+            (ManagementClass.directedRouteSMP.rawValue, 1, 0, role.contains(.subnetManager) ? Self.smMethods : []),
+            (Self.subnetAdministrationClass, 2, role.contains(.subnetAdministration) ? 1 : 0,
+             role.contains(.subnetAdministration) ? Self.saMethods : []),
+        ]
+        for (managementClass, version, rmpp, methods) in classes {
+            var mask: [Int] = [0, 0]
+            for method in methods { mask[Int(method) / Int.bitWidth] |= 1 << (Int(method) % Int.bitWidth) }
+            let agent = methods.isEmpty
+                ? umad_register(portID, Int32(managementClass), version, rmpp, nil)
+                : mask.withUnsafeMutableBufferPointer { umad_register(portID, Int32(managementClass), version, rmpp, $0.baseAddress) }
             guard agent >= 0 else {
+                for registered in agents.values { umad_unregister(portID, registered) }
                 umad_close_port(portID)
-                throw .noPort("cannot register class 0x\(String(managementClass.rawValue, radix: 16)) on \(caName) port \(portNumber)")
+                throw .noPort("cannot register class 0x\(String(managementClass, radix: 16)) on \(caName) port \(portNumber)")
             }
-            agents[managementClass.rawValue] = agent
+            agents[managementClass] = agent
+        }
+        var issm: Int32 = -1
+        if role.contains(.subnetManager) {
+            var path = [CChar](repeating: 0, count: 256)
+            if umad_get_issm_path(caName, Int32(portNumber), &path, Int32(path.count)) == 0 {
+                issm = open(path, O_RDWR)
+            }
+            guard issm >= 0 else {
+                let why = String(cString: strerror(errno))
+                for registered in agents.values { umad_unregister(portID, registered) }
+                umad_close_port(portID)
+                throw .noPort("cannot set IsSM on \(caName) port \(portNumber): opening its issm device failed (\(why))")
+            }
         }
         var info = umad_port_t()
         var guid = GUID.zero
@@ -63,6 +121,9 @@ public final class UMadTransport: MADTransport {
         self.caName = caName
         self.portNumber = portNumber
         self.portGUID = guid
+        self.role = role
+        self.issmDescriptor = issm
+        (self.inbound, self.inboundSink) = InboundStream.makeStream(bufferingPolicy: .bufferingNewest(4096))
         self.portID = portID
         self.agentByClass = agents
         // umad_size() is only right after umad_open_port (libibumad changes its header size at open).
@@ -71,6 +132,14 @@ public final class UMadTransport: MADTransport {
         thread.name = "swiftsm-umad-recv"
         thread.start()
     }
+
+    /// Requests the kernel hands an SM: Get and Set (SMInfo from other SMs), Trap.
+    private static let smMethods: [UInt8] = [0x01, 0x02, 0x05]
+    /// Requests the kernel hands an SA: Get, Set, GetTable, GetTraceTable, GetMulti, Delete.
+    private static let saMethods: [UInt8] = [0x01, 0x02, 0x12, 0x13, 0x14, 0x15]
+    static let subnetAdministrationClass: UInt8 = 0x03
+
+    public var unsolicited: InboundStream { inbound }
 
     /// Responses dropped because no request was waiting for them.
     public var unmatchedResponses: Int { unmatched.load(ordering: .relaxed) }
@@ -90,16 +159,40 @@ public final class UMadTransport: MADTransport {
         }
         // Resumed exactly once: by whoever takes the request out of `pending`.
         let result = await withUnsafeContinuation { (continuation: UnsafeContinuation<Result<(response: SMP, wire: [UInt8]), TransportError>, Never>) in
-            pending.withLock { $0[key] = Pending(request: request, continuation: continuation, deadline: .now + timeout) }
+            pending.withLock { $0[key] = Pending(waiter: .smp(request, continuation), deadline: .now + timeout) }
             if let failure = send(request, to: destination, timeout: timeout) {
-                if let waiting = pending.withLock({ $0.removeValue(forKey: key) }) { waiting.continuation.resume(returning: .failure(failure)) }
+                if let waiting = pending.withLock({ $0.removeValue(forKey: key) }) { waiting.waiter.fail(failure) }
             }
         }
         return try result.get()
     }
 
+    nonisolated(nonsending) public func exchangeMAD(_ mad: [UInt8], to address: MADAddress, timeout: Duration) async throws(TransportError) -> InboundMAD {
+        guard running.load(ordering: .acquiring) else { throw .closed }
+        guard mad.count == SMP.madSize, let key = SMP.matchKey(of: mad) else { throw .sendFailed("a MAD is 256 bytes, not \(mad.count)") }
+        let result = await withUnsafeContinuation { (continuation: UnsafeContinuation<Result<InboundMAD, TransportError>, Never>) in
+            pending.withLock { $0[key] = Pending(waiter: .mad(continuation), deadline: .now + timeout) }
+            if let failure = send(mad, to: address, timeout: timeout) {
+                if let waiting = pending.withLock({ $0.removeValue(forKey: key) }) { waiting.waiter.fail(failure) }
+            }
+        }
+        return try result.get()
+    }
+
+    nonisolated(nonsending) public func post(_ mad: [UInt8], to address: MADAddress) async throws(TransportError) {
+        guard running.load(ordering: .acquiring) else { throw .closed }
+        guard mad.count == SMP.madSize else { throw .sendFailed("a MAD is 256 bytes, not \(mad.count)") }
+        if let failure = send(mad, to: address, timeout: nil) { throw failure }
+    }
+
     public func close() async {
-        guard running.exchange(false, ordering: .acquiringAndReleasing) else { return }
+        guard running.exchange(false, ordering: .acquiringAndReleasing) else {
+            // Someone else is closing (a signal handler, say): return only once the port is really closed,
+            // so that a process exiting after this call has cleared IsSM.
+            while !closedCompletely.load(ordering: .acquiring) { try? await Task.sleep(for: .milliseconds(2)) }
+            return
+        }
+        defer { closedCompletely.store(true, ordering: .releasing) }
         if !receiverFinished.load(ordering: .acquiring) {
             await withCheckedContinuation { continuation in
                 let finished = receiverDone.withLock { slot -> Bool in
@@ -111,9 +204,12 @@ public final class UMadTransport: MADTransport {
             }
         }
         for agent in agentByClass.values { umad_unregister(portID, agent) }
+        // Closing the issm device clears IsSM (the SMA then sends Trap 144 to the master).
+        if issmDescriptor >= 0 { Glibc.close(issmDescriptor) }
         umad_close_port(portID)
+        inboundSink.finish()
         let waiting = pending.withLock { table in defer { table.removeAll() }; return Array(table.values) }
-        for request in waiting { request.continuation.resume(returning: .failure(.closed)) }
+        for request in waiting { request.waiter.fail(.closed) }
     }
 
     // MARK: - Device I/O
@@ -122,11 +218,29 @@ public final class UMadTransport: MADTransport {
         // The MAD is encoded straight into the send buffer, behind libibumad's header.
         var buffer = [UInt8](repeating: 0, count: bufferSize)
         request.encode(into: &buffer, at: bufferSize - SMP.madSize)
-        let agent = agentByClass[request.managementClass.rawValue] ?? -1
-        // The kernel only delivers a response while a send with a timeout waits for it.
-        let timeoutMilliseconds = Int32(clamping: max(1, timeout.components.seconds * 1000 + timeout.components.attoseconds / 1_000_000_000_000_000))
+        return send(buffer: &buffer, managementClass: request.managementClass.rawValue, to: .subnetManagement(LID(lid)), timeout: timeout)
+    }
+
+    private func send(_ mad: [UInt8], to address: MADAddress, timeout: Duration?) -> TransportError? {
+        var buffer = [UInt8](repeating: 0, count: bufferSize)
+        buffer.replaceSubrange((bufferSize - SMP.madSize)..<bufferSize, with: mad)
+        return send(buffer: &buffer, managementClass: mad[1], to: address, timeout: timeout)
+    }
+
+    /// Sends the MAD at the end of `buffer`. With a timeout the kernel keeps the send open for the response
+    /// (it only delivers a response while such a send waits); without one the MAD expects no answer.
+    private func send(buffer: inout [UInt8], managementClass: UInt8, to address: MADAddress, timeout: Duration?) -> TransportError? {
+        guard let agent = agentByClass[managementClass] else {
+            return .sendFailed("no agent for management class 0x\(String(managementClass, radix: 16))")
+        }
+        let timeoutMilliseconds: Int32 = timeout.map {
+            Int32(clamping: max(1, $0.components.seconds * 1000 + $0.components.attoseconds / 1_000_000_000_000_000))
+        } ?? 0
+        let bufferSize = self.bufferSize
         let rc: Int32 = buffer.withUnsafeMutableBytes { raw in
-            umad_set_addr(raw.baseAddress, Int32(lid), 0, 0, 0)
+            umad_set_addr(raw.baseAddress, Int32(address.lid.rawValue), Int32(bitPattern: address.queuePair), Int32(address.serviceLevel),
+                          Int32(bitPattern: address.qKey))
+            umad_set_pkey(raw.baseAddress, Int32(address.pKeyIndex))
             guard umad_get_mad(raw.baseAddress) == raw.baseAddress! + (bufferSize - SMP.madSize) else { return -EINVAL }
             return sendLock.withLock { _ in umad_send(portID, agent, raw.baseAddress, Int32(SMP.madSize), timeoutMilliseconds, 0) }
         }
@@ -138,13 +252,15 @@ public final class UMadTransport: MADTransport {
         var nextExpiryCheck = ContinuousClock.now
         while running.load(ordering: .acquiring) {
             var length = Int32(SMP.madSize)
-            let received: (status: Int32, mad: [UInt8], sourceLID: UInt16)? = buffer.withUnsafeMutableBytes { raw in
+            let received: (status: Int32, mad: [UInt8], source: MADAddress)? = buffer.withUnsafeMutableBytes { raw in
                 guard umad_recv(portID, raw.baseAddress, &length, 5) >= 0, let payload = umad_get_mad(raw.baseAddress) else { return nil }
                 let mad = [UInt8](UnsafeRawBufferPointer(start: payload, count: SMP.madSize))
-                let source = raw.baseAddress!.assumingMemoryBound(to: ib_user_mad_t.self).pointee.addr.lid
-                return (umad_status(raw.baseAddress), mad, UInt16(bigEndian: source))
+                let addr = raw.baseAddress!.assumingMemoryBound(to: ib_user_mad_t.self).pointee.addr
+                let source = MADAddress(lid: LID(UInt16(bigEndian: addr.lid)), queuePair: UInt32(bigEndian: addr.qpn),
+                                        qKey: UInt32(bigEndian: addr.qkey), serviceLevel: addr.sl, pKeyIndex: addr.pkey_index)
+                return (umad_status(raw.baseAddress), mad, source)
             }
-            if let received { deliver(received.mad, status: received.status, sourceLID: LID(received.sourceLID)) }
+            if let received { deliver(received.mad, status: received.status, source: received.source) }
             // Deadlines are checked every millisecond or so, not after every MAD.
             let now = ContinuousClock.now
             if now >= nextExpiryCheck {
@@ -159,30 +275,45 @@ public final class UMadTransport: MADTransport {
         }
     }
 
-    private func deliver(_ mad: [UInt8], status: Int32, sourceLID: LID) {
+    private func deliver(_ mad: [UInt8], status: Int32, source: MADAddress) {
+        // A request or Trap that arrived (status 0) is for whoever serves its class, not a waiting request.
+        // A non-zero umad status (ETIMEDOUT) returns our own send: matched below, or dropped if we expected
+        // no answer.
+        if status == 0, let header = try? MADHeader(peeking: mad), !header.isResponse {
+            if let inbound = try? InboundMAD(bytes: mad, source: source) { inboundSink.yield(inbound) }
+            return
+        }
         guard let key = SMP.matchKey(of: mad), let waiting = pending.withLock({ $0.removeValue(forKey: key) }) else {
             unmatched.add(1, ordering: .relaxed)
             return
         }
-        // A non-zero umad status (ETIMEDOUT) returns our own send: the MAD was not answered or not deliverable.
         guard status == 0 else {
-            waiting.continuation.resume(returning: .failure(.timeout))
+            waiting.waiter.fail(.timeout)
             return
         }
-        let response: SMP
-        do throws(WireError) {
-            response = try SMP(decoding: mad, destination: sourceLID)
-        } catch {
-            waiting.continuation.resume(returning: .failure(.malformedResponse(error)))
-            return
+        switch waiting.waiter {
+        case .mad(let continuation):
+            do throws(WireError) {
+                continuation.resume(returning: .success(try InboundMAD(bytes: mad, source: source)))
+            } catch {
+                continuation.resume(returning: .failure(.malformedResponse(error)))
+            }
+        case .smp(let request, let continuation):
+            let response: SMP
+            do throws(WireError) {
+                response = try SMP(decoding: mad, destination: source.lid)
+            } catch {
+                continuation.resume(returning: .failure(.malformedResponse(error)))
+                return
+            }
+            if response.validateAsResponse(to: request) != nil {
+                // Not the answer to this request: drop it and keep waiting for the real one (or the timeout).
+                mismatched.add(1, ordering: .relaxed)
+                pending.withLock { $0[key] = waiting }
+                return
+            }
+            continuation.resume(returning: .success((response, mad)))
         }
-        if response.validateAsResponse(to: waiting.request) != nil {
-            // Not the answer to this request: drop it and keep waiting for the real one (or the timeout).
-            mismatched.add(1, ordering: .relaxed)
-            pending.withLock { $0[key] = waiting }
-            return
-        }
-        waiting.continuation.resume(returning: .success((response, mad)))
     }
 
     private func expireOverdue(_ now: ContinuousClock.Instant) {
@@ -191,7 +322,7 @@ public final class UMadTransport: MADTransport {
             for (key, request) in table where request.deadline <= now { keys.append(key) }
             return keys.compactMap { table.removeValue(forKey: $0) }
         }
-        for request in overdue { request.continuation.resume(returning: .failure(.timeout)) }
+        for request in overdue { request.waiter.fail(.timeout) }
     }
 
     // MARK: - Choosing a port

@@ -30,6 +30,19 @@ public struct WireField: Sendable, Hashable {
     static let drInitialPath = WireField(IB_DRSMP_PATH_F)
     static let drReturnPath = WireField(IB_DRSMP_RPATH_F)
 
+    // SA MAD (class 0x03): the RMPP header and the SA header.
+    static let rmppVersion = WireField(IB_SA_RMPP_VERS_F)
+    static let rmppType = WireField(IB_SA_RMPP_TYPE_F)
+    static let rmppResponseTime = WireField(IB_SA_RMPP_RESP_F)
+    static let rmppFlags = WireField(IB_SA_RMPP_FLAGS_F)
+    static let rmppStatus = WireField(IB_SA_RMPP_STATUS_F)
+    static let rmppData1 = WireField(IB_SA_RMPP_D1_F)
+    static let rmppData2 = WireField(IB_SA_RMPP_D2_F)
+    static let saSMKey = WireField(IB_SA_MKEY_F)
+    static let saAttributeOffset = WireField(IB_SA_ATTROFFS_F)
+    static let saComponentMask = WireField(IB_SA_COMPMASK_F)
+    static let saData = WireField(IB_SA_DATA_F)
+
     // NodeInfo.
     static let nodeBaseVersion = WireField(IB_NODE_BASE_VERS_F)
     static let nodeClassVersion = WireField(IB_NODE_CLASS_VERS_F)
@@ -97,12 +110,27 @@ public struct WireField: Sendable, Hashable {
     // LinearForwardingTable.
     static let linearForwardingTable = WireField(IB_LINEAR_FORW_TBL_F)
 
+    // MulticastForwardingTable (the 64 bytes of 32 port masks).
+    static let multicastForwardingTable = WireField(IB_MULTICAST_FORW_TBL_F)
+
     // SMInfo.
     static let smInfoGUID = WireField(IB_SMINFO_GUID_F)
     static let smInfoKey = WireField(IB_SMINFO_KEY_F)
     static let smInfoActivityCount = WireField(IB_SMINFO_ACT_F)
     static let smInfoPriority = WireField(IB_SMINFO_PRIO_F)
     static let smInfoState = WireField(IB_SMINFO_STATE_F)
+
+    // Notice (the payload of a Trap).
+    static let noticeIsGeneric = WireField(IB_NOTICE_IS_GENERIC_F)
+    static let noticeType = WireField(IB_NOTICE_TYPE_F)
+    static let noticeProducerType = WireField(IB_NOTICE_PRODUCER_F)
+    static let noticeTrapNumber = WireField(IB_NOTICE_TRAP_NUMBER_F)
+    static let noticeIssuerLID = WireField(IB_NOTICE_ISSUER_LID_F)
+    static let noticeToggle = WireField(IB_NOTICE_TOGGLE_F)
+    static let noticeCount = WireField(IB_NOTICE_COUNT_F)
+    static let noticeDataLID = WireField(IB_NOTICE_DATA_LID_F)
+    static let notice144LID = WireField(IB_NOTICE_DATA_144_LID_F)
+    static let notice144CapabilityMask = WireField(IB_NOTICE_DATA_144_CAPMASK_F)
 }
 
 /// Raw bytes read and written field by field through libibmad.

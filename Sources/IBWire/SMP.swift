@@ -32,7 +32,9 @@ public struct AttributeID: RawRepresentable, Hashable, Sendable, CustomStringCon
     public static let nodeInfo = AttributeID(rawValue: 0x0011)
     public static let switchInfo = AttributeID(rawValue: 0x0012)
     public static let portInfo = AttributeID(rawValue: 0x0015)
+    public static let pKeyTable = AttributeID(rawValue: 0x0016)
     public static let linearForwardingTable = AttributeID(rawValue: 0x0019)
+    public static let multicastForwardingTable = AttributeID(rawValue: 0x001B)
     public static let smInfo = AttributeID(rawValue: 0x0020)
 
     public var description: String {
@@ -43,6 +45,8 @@ public struct AttributeID: RawRepresentable, Hashable, Sendable, CustomStringCon
         case .switchInfo: "SwitchInfo"
         case .portInfo: "PortInfo"
         case .linearForwardingTable: "LinearForwardingTable"
+        case .pKeyTable: "P_KeyTable"
+        case .multicastForwardingTable: "MulticastForwardingTable"
         case .smInfo: "SMInfo"
         default: "Attribute(0x\(String(rawValue, radix: 16)))"
         }

@@ -42,6 +42,12 @@ public struct SwitchInfo: SMPAttribute {
         get { UInt16(truncatingIfNeeded: bytes.field(.switchPartitionEnforcementCap)) }
         set { bytes.setField(.switchPartitionEnforcementCap, UInt32(newValue)) }
     }
+    /// The highest multicast LID the switch's MFT holds (0 or below 0xC000: none; switches without
+    /// the MulticastFDBTop capability ignore it).
+    public var multicastFDBTop: LID {
+        get { LID(UInt16(truncatingIfNeeded: bytes.field(.switchMulticastFDBTop))) }
+        set { bytes.setField(.switchMulticastFDBTop, UInt32(newValue.rawValue)) }
+    }
     /// Port 0 is an enhanced port 0 (it has its own PortInfo link data).
     public var enhancedPort0: Bool {
         get { bytes.field(.switchEnhancedPort0) != 0 }

@@ -15,6 +15,8 @@ public struct ApplyReport: Sendable {
     public var tables: [Int: [UInt8]] = [:]
     /// The state each planned port reported last.
     public var portStates: [PortAddress: PortState] = [:]
+    /// The PortInfo each planned port holds now, as last read or answered (what a running SM compares with next).
+    public var portInfos: [PortAddress: PortInfo] = [:]
     /// Ports that answered a Set of the M_Key without keeping it: their agent does not implement M_Key
     /// (ibsim's does not), so they are not protected.
     public var mKeyNotKept: [PortAddress] = []
@@ -52,7 +54,10 @@ public struct FabricProgrammer: Sendable {
     /// The first half of `apply`: the SM's own port, then port settings (arming INIT ports) and the
     /// forwarding tables. The tables are final when this returns, so they can be verified while
     /// `activate` runs.
-    public func configure(_ plan: ConfigurationPlan, to fabric: Fabric, routes: [DirectedRoute]) async -> Configured {
+    ///
+    /// `knownTables` are tables this SM wrote before and the switches still hold (by node): their blocks are
+    /// compared with the plan without reading them back, and only those that differ are written.
+    public func configure(_ plan: ConfigurationPlan, to fabric: Fabric, routes: [DirectedRoute], knownTables: [Int: [UInt8]] = [:]) async -> Configured {
         var report = ApplyReport()
         let limit = client.runnerCount
         var latest: [PortAddress: PortInfo] = [:]
@@ -66,12 +71,16 @@ public struct FabricProgrammer: Sendable {
         }
 
         // 2. Port settings and tables, interleaved across nodes by port number and block number.
-        let portJobs = remaining.sorted { ($0.key.port, $0.key.node) < ($1.key.port, $1.key.node) }
+        // Ports that already hold their settings need no task at all (most of them, on a re-route).
+        let portJobs = remaining.filter { address, settings in
+            guard let observed = fabric[address]?.info else { return true }
+            return Self.portInfoSet(observed: observed, settings: settings) != nil
+        }.sorted { ($0.key.port, $0.key.node) < ($1.key.port, $1.key.node) }
         let client = self.client
         async let portOutcomes = mapConcurrently(portJobs, limit: limit, executors: client.runnerExecutors) { address, settings in
             await FabricProgrammer(client: client).configure(address, settings, fabric: fabric, routes: routes)
         }
-        let tableOutcomes = await programTables(plan, fabric: fabric, routes: routes, limit: limit)
+        let tableOutcomes = await programTables(plan, fabric: fabric, routes: routes, limit: limit, known: knownTables)
         for ((address, _), outcome) in zip(portJobs, await portOutcomes) { outcome.record(into: &report, latest: &latest, address: address) }
         report.switchInfoSets = tableOutcomes.switchInfoSets
         report.blockReads = tableOutcomes.blockReads
@@ -95,6 +104,7 @@ public struct FabricProgrammer: Sendable {
         }
         for ((address, _), outcome) in zip(armed, activations) { outcome.record(into: &report, latest: &latest, address: address) }
         report.portStates = latest.compactMapValues(\.state)
+        report.portInfos = latest
         return report
     }
 

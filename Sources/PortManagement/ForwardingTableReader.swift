@@ -21,7 +21,7 @@ public struct ForwardingTableReader: Sendable {
         }
         jobs.sort { ($0.block, $0.node) < ($1.block, $1.node) }
         let client = self.client
-        let results = await mapConcurrently(jobs, limit: client.runnerCount) { job -> Result<[UInt8], SMPError> in
+        let results = await mapConcurrently(jobs, limit: client.runnerCount, executors: client.runnerExecutors) { job -> Result<[UInt8], SMPError> in
             do throws(SMPError) {
                 let block = try await client.get(LinearForwardingTableBlock.self, modifier: UInt32(job.block), route: routes[job.node], node: fabric[job.node].guid)
                 return .success(block.rawPorts)

@@ -26,11 +26,25 @@ extension FabricProgrammer {
         var failure: String?
     }
 
-    func programTables(_ plan: ConfigurationPlan, fabric: Fabric, routes: [DirectedRoute], limit: Int) async -> TableOutcomes {
+    func programTables(_ plan: ConfigurationPlan, fabric: Fabric, routes: [DirectedRoute], limit: Int, known: [Int: [UInt8]] = [:]) async -> TableOutcomes {
         var outcomes = TableOutcomes()
         var jobs: [BlockJob] = []
         var switches: [(node: Int, newTop: SwitchInfo?)] = []
         for (node, program) in plan.switches.sorted(by: { $0.key < $1.key }) {
+            // A table this SM wrote and still believes in (same top as the switch reports): only the blocks that
+            // differ from it are written, none read; a switch with none is left alone.
+            if let held = known[node], let observed = fabric[node].switchInfo, observed.linearFDBTop == program.top,
+               held.count == program.entries.count {
+                let changed = (0..<program.blockCount).filter { block in
+                    let start = block * 64, end = min(start + 64, held.count)
+                    return !program.entries[start..<end].elementsEqual(held[start..<end])
+                }
+                outcomes.tables[node] = held
+                guard !changed.isEmpty else { continue }
+                switches.append((node, nil))
+                jobs += changed.map { BlockJob(node: node, block: $0, compareFirst: false) }
+                continue
+            }
             guard let observed = fabric[node].switchInfo else {
                 outcomes.failures.append("switch \"\(fabric[node].description)\": no SwitchInfo was read, cannot program it")
                 continue

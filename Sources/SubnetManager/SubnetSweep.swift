@@ -100,13 +100,25 @@ public struct SubnetSweep: Sendable {
     /// programming shows up as failed SMPs or ports that could not go ACTIVE), it re-plans from a fresh
     /// discovery, up to `maxPasses` times. Reconciliation makes each further pass cheap: it sends only
     /// what the change requires, and the tables it leaves route nothing into a dead link.
-    public func runOnce(maxPasses: Int = 3) async throws(SweepError) -> SweepReport {
+    ///
+    /// `knownTables` (by switch GUID) are tables this SM wrote and believes the switches still hold: a running
+    /// SM's heavy pass compares against them instead of reading every block back.
+    ///
+    /// `keepValidTables` (a new master taking over): when the tables the switches hold deliver every LID on a
+    /// shortest path with the LIDs kept, they are kept as they are, so a takeover writes no LFT block.
+    ///
+    /// `discovery`: a discovery just made (a running SM's DISCOVERING pass), used by the first pass instead of
+    /// discovering again.
+    public func runOnce(maxPasses: Int = 3, knownTables: [GUID: [UInt8]] = [:], keepValidTables: Bool = false,
+                        discovery: DiscoveryResult? = nil) async throws(SweepError) -> SweepReport {
         var previous: SweepReport?
         var conflict: String?
         for passNumber in 1...max(1, maxPasses) {
             var report: SweepReport
             do {
-                report = try await pass()
+                // Known tables hold only until this sweep writes: a re-planning pass reads what the switches hold.
+                report = try await pass(knownTables: passNumber == 1 ? knownTables : [:], keepValidTables: keepValidTables,
+                                        discovery: passNumber == 1 ? discovery : nil)
             } catch .conflictingIdentities(let why) {
                 // A cable moved mid-discovery clears up on a fresh look; a true duplicate GUID does not.
                 logger.info("conflicting identities (\(why)); discovering again")
@@ -131,7 +143,7 @@ public struct SubnetSweep: Sendable {
         throw .conflictingIdentities((conflict ?? "conflicting identities") + " (on each of \(maxPasses) discoveries); nothing was set")
     }
 
-    private func pass() async throws(SweepError) -> SweepReport {
+    private func pass(knownTables: [GUID: [UInt8]], keepValidTables: Bool, discovery made: DiscoveryResult?) async throws(SweepError) -> SweepReport {
         var phases: [(name: String, duration: Duration)] = []
         let clock = ContinuousClock()
         var started = clock.now
@@ -141,7 +153,8 @@ public struct SubnetSweep: Sendable {
             started = now
         }
 
-        let discovery = await FabricDiscoverer(client: client, logger: logger).discover()
+        let discovery: DiscoveryResult
+        if let made { discovery = made } else { discovery = await FabricDiscoverer(client: client, logger: logger).discover() }
         endPhase("discover")
         let fabric = discovery.fabric
         guard let origin = fabric.origin else {
@@ -178,14 +191,24 @@ public struct SubnetSweep: Sendable {
         warnings += lids.problems
         endPhase("assign LIDs")
 
-        let routed = route(fabric, lids: lids, engines: options.routing)
+        var known: [Int: [UInt8]] = [:]
+        for (guid, table) in knownTables { if let node = fabric.index(of: guid) { known[node] = table } }
+        let routed: RoutedTables
+        if keepValidTables, let held = await Self.validHeldTables(fabric, lids: lids, routes: discovery.routes, client: client,
+                                                                   promise: Self.promise(of: options.routing)) {
+            logger.notice("the tables the switches hold deliver every LID and keep what \(held.routed.engine) promises: kept as they are")
+            routed = held.routed
+            known = held.raw
+        } else {
+            routed = route(fabric, lids: lids, engines: options.routing)
+            for note in routed.notes { logger.info("\(note)") }
+        }
         let tables = routed.tables
-        for note in routed.notes { logger.info("\(note)") }
         endPhase("route")
 
         let plan = Self.plan(fabric: fabric, lids: lids, tables: tables, origin: origin, options: options)
         let programmer = FabricProgrammer(client: client, logger: logger)
-        let configured = await programmer.configure(plan, to: fabric, routes: discovery.routes)
+        let configured = await programmer.configure(plan, to: fabric, routes: discovery.routes, knownTables: known)
         endPhase("program")
 
         // The tables are final now: verify them (CPU) while the ports go ACTIVE (the fabric's time).
@@ -234,6 +257,32 @@ public struct SubnetSweep: Sendable {
             for: fabric, lids: { lids.lid(of: $0) }, lmc: options.lmc, smLID: smLID, subnetTimeout: options.subnetTimeout, mKey: options.mKey)
         let switches = tables.rawTablesBySwitch().mapValues { SwitchProgram(top: tables.top, entries: $0) }
         return ConfigurationPlan(ports: ports, switches: switches, smPort: origin)
+    }
+
+    /// What the first engine of `engines` promises, which tables held by the switches must keep to be kept.
+    static func promise(of engines: [RoutingEngineKind]) -> (engine: RoutingEngineKind, guarantees: RoutingGuarantees) {
+        let first = engines.first ?? RoutingEngineKind.defaultList[0]
+        return (first, first == .minhop ? RoutingGuarantees(minHop: true, deadlockFreeVLs: nil) : RoutingGuarantees(minHop: false, deadlockFreeVLs: 1))
+    }
+
+    /// The tables the switches hold, if every one could be read and together they deliver every LID of `lids`
+    /// with no loop and keep `promise` (min-hop paths for minhop; no credit loop for the deadlock-free engines):
+    /// what a new master keeps instead of rewriting.
+    static func validHeldTables(_ fabric: Fabric, lids: LIDAssignment, routes: [DirectedRoute], client: SMPClient,
+                                promise: (engine: RoutingEngineKind, guarantees: RoutingGuarantees)) async
+        -> (routed: RoutedTables, raw: [Int: [UInt8]])? {
+        let (raw, failures) = await ForwardingTableReader(client: client).read(fabric, routes: routes)
+        let top = lids.maxLID
+        guard failures.isEmpty, fabric.switches.allSatisfy({ (raw[$0]?.count ?? 0) == Int(top.rawValue) + 1 }) else { return nil }
+        var tables = ForwardingTables(fabric: fabric, top: top)
+        for (node, table) in raw {
+            for (lid, port) in table.enumerated() { tables.setPort(PortNumber(port), switch: node, lid: LID(UInt16(lid))) }
+        }
+        let verification = verifyRoutes(fabric, lids: lids, tables: tables)
+        guard verification.isDelivered, verification.failures(promised: promise.guarantees).isEmpty else { return nil }
+        let routed = RoutedTables(tables: tables, engine: promise.engine.rawValue, guarantees: promise.guarantees,
+                                  notes: ["the tables the switches held were kept: they keep what \(promise.engine) promises"])
+        return (routed, raw)
     }
 
     /// Whether the switches answered with exactly the planned tables, every one of them.

@@ -15,14 +15,14 @@ struct FabricSession {
     let simulator: SimulatorTransport?
     let recorder: RecordingTransport?
 
-    static func open(_ options: FabricAccessOptions) async throws -> FabricSession {
+    static func open(_ options: FabricAccessOptions, role: UMadRole = []) async throws -> FabricSession {
         let logger = options.logger
         var clientOptions = options.clientOptions
         var transport: any MADTransport
         var simulator: SimulatorTransport?
         if let path = options.simulate {
             let (fabric, attachment) = try SimulationSource.load(path)
-            let simulated = SimulatorTransport(fabric: try SimulatedFabric(fabric, attachment: attachment), options: options.knobs.options)
+            let simulated = SimulatorTransport(fabric: try SimulatedFabric(fabric, attachment: attachment), options: options.knobs.options, role: role)
             simulator = simulated
             transport = simulated
         } else {
@@ -31,7 +31,7 @@ struct FabricSession {
                 clientOptions.maxOutstanding = 64
             }
             do {
-                transport = try UMadTransport(ca: options.ca, port: options.port)
+                transport = try UMadTransport(ca: options.ca, port: options.port, role: role)
             } catch {
                 throw CommandFailure(.noPort, error.description)
             }

@@ -15,7 +15,7 @@ enum SweepStatistics {
             lines.append("responses dropped: \(port.unmatchedResponses) matching no request (late or duplicate), \(port.mismatchedResponses) not fitting their request")
         }
         if let simulator {
-            lines.append("simulator: answered \(simulator.answered), lost \(simulator.dropped), VL15 overflow \(simulator.overflowed), undeliverable \(simulator.undeliverable), unanswered \(simulator.unanswered), refused by M_Key \(simulator.refusedByMKey)")
+            lines.append("simulator: answered \(simulator.answered), lost \(simulator.dropped), VL15 overflow \(simulator.overflowed), undeliverable \(simulator.undeliverable), unanswered \(simulator.unanswered), refused by M_Key \(simulator.refusedByMKey), bounced (no SM) \(simulator.bounced)")
         }
         printError(lines.joined(separator: "\n"))
     }

@@ -12,7 +12,7 @@ struct SwiftSM: AsyncParsableCommand {
 
             \(ExitStatus.helpText)
             """,
-        subcommands: [Discover.self, Sweep.self, Verify.self, FabricCommand.self])
+        subcommands: [Run.self, Discover.self, Sweep.self, Verify.self, FabricCommand.self])
 
     /// Runs the command line, mapping every failure to a one-line message and a documented exit code.
     static func main() async {

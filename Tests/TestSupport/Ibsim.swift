@@ -128,14 +128,14 @@ public final class IbsimFabric: @unchecked Sendable {
 
     /// Starts a program attached to this fabric in the background (an SM daemon, say); the caller
     /// ends it with `end(_:)`. Its output goes to `<name>.log` in the fabric's directory.
-    public func launch(_ executable: String, _ arguments: [String], environment: [String: String] = [:]) throws -> Process {
+    public func launch(_ executable: String, _ arguments: [String], environment: [String: String] = [:], logName: String? = nil) throws -> Process {
         let child = Process()
         child.executableURL = URL(fileURLWithPath: executable)
         child.arguments = arguments
         child.currentDirectoryURL = directory
         child.environment = ProcessInfo.processInfo.environment
             .merging(["LD_PRELOAD": Self.preload, "IBSIM_SOCKNAME": socketName].merging(environment) { $1 }) { $1 }
-        let log = directory.appendingPathComponent(URL(fileURLWithPath: executable).lastPathComponent + ".log")
+        let log = directory.appendingPathComponent(logName ?? (URL(fileURLWithPath: executable).lastPathComponent + ".log"))
         _ = FileManager.default.createFile(atPath: log.path, contents: nil)
         child.standardOutput = try FileHandle(forWritingTo: log)
         child.standardError = child.standardOutput
@@ -150,6 +150,33 @@ public final class IbsimFabric: @unchecked Sendable {
             kill(child.processIdentifier, SIGKILL)
             child.waitUntilExit()
         }
+    }
+
+    /// The text of a file in the fabric's directory (a launched program's log), empty if there is none yet.
+    public func read(_ name: String) -> String {
+        (try? String(contentsOf: directory.appendingPathComponent(name), encoding: .utf8)) ?? ""
+    }
+
+    /// Waits until `condition` holds on the text of `name` (a log), up to `timeout` seconds; true if it did.
+    @discardableResult
+    public func waitFor(_ name: String, timeout: Double = 30, _ condition: (String) -> Bool) -> Bool {
+        let deadline = Date().addingTimeInterval(timeout)
+        while Date() < deadline {
+            if condition(read(name)) { return true }
+            usleep(20_000)
+        }
+        return condition(read(name))
+    }
+
+    /// Waits until `condition` holds, up to `timeout` seconds, checking every 100 ms; true if it did.
+    @discardableResult
+    public func waitUntil(timeout: Double = 30, _ condition: () -> Bool) -> Bool {
+        let deadline = Date().addingTimeInterval(timeout)
+        while Date() < deadline {
+            if condition() { return true }
+            usleep(100_000)
+        }
+        return condition()
     }
 
     public func stop() {

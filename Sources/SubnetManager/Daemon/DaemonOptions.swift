@@ -1,0 +1,41 @@
+import IBWire
+
+/// How `swiftsm run` behaves beyond a single sweep.
+public struct DaemonOptions: Sendable {
+    /// Everything a configuration pass needs (priority, LMC, guid2lid, M_Key...).
+    public var sweep: SweepOptions
+    /// Our SM_Key: SMInfo Sets carrying another key are refused, and OpenSM ignores SMInfo whose key is
+    /// not its own (its default is 1, and so is ours).
+    public var smKey: UInt64
+    /// Time between light sweeps as MASTER; nil: none (traps and SIGHUP only).
+    public var sweepInterval: Duration?
+    /// Time between polls of the master's SMInfo as STANDBY.
+    public var pollInterval: Duration
+    /// Polls the master may miss in a row; one more and it is taken for dead.
+    public var pollRetries: Int
+    /// How long a handover may go unacknowledged before we stay MASTER.
+    public var handoverTimeout: Duration
+    /// Traps that arrive within this time of the first are handled together.
+    public var trapCoalescing: Duration
+    /// Flap suppression: a switch port whose link changes state this many times within `flapWindow`
+    /// is held down (left out of routing and not activated) for `holdDown`.
+    public var flapLimit: Int
+    public var flapWindow: Duration
+    public var holdDown: Duration
+
+    public init(sweep: SweepOptions = SweepOptions(), smKey: UInt64 = 1, sweepInterval: Duration? = .seconds(10),
+                pollInterval: Duration = .milliseconds(500), pollRetries: Int = 3, handoverTimeout: Duration = .seconds(5),
+                trapCoalescing: Duration = .milliseconds(20), flapLimit: Int = 4, flapWindow: Duration = .seconds(30),
+                holdDown: Duration = .seconds(60)) {
+        self.sweep = sweep
+        self.smKey = smKey
+        self.sweepInterval = sweepInterval
+        self.pollInterval = pollInterval
+        self.pollRetries = pollRetries
+        self.handoverTimeout = handoverTimeout
+        self.trapCoalescing = trapCoalescing
+        self.flapLimit = flapLimit
+        self.flapWindow = flapWindow
+        self.holdDown = holdDown
+    }
+}

@@ -1,0 +1,58 @@
+import IBWire
+
+/// The kinds of pass a running SM makes over the subnet.
+public enum SweepKind: String, Sendable, CaseIterable {
+    /// Discovery only, to find the other SMs (DISCOVERING).
+    case discovery
+    /// A full configuration pass: discover, plan, reconcile, activate, verify.
+    case heavy
+    /// SwitchInfo.PortStateChange of every switch and the known SMs' SMInfo; no Set on a healthy subnet.
+    case light
+    /// After a trap: only the ports around its source are read and only what changed is written.
+    case reroute
+}
+
+/// Something a running SM noticed and acts on: values a daemon (and its metrics) can match on.
+public enum DaemonProblem: Equatable, Sendable, CustomStringConvertible {
+    /// The last configuration pass left the subnet not fully configured.
+    case subnetNotHealthy([String])
+    /// A port flapped and is held down until the given uptime.
+    case portHeldDown(String)
+    /// An SMInfo Set was refused (wrong SM_Key, illegal control).
+    case refusedSMInfo(String)
+    /// A MAD arrived that could not be read.
+    case malformedMAD(String)
+    /// The SM we handed over to never acknowledged.
+    case handoverNotAcknowledged(GUID)
+
+    public var description: String {
+        switch self {
+        case .subnetNotHealthy(let problems): "subnet not fully configured: \(problems.first ?? "")" + (problems.count > 1 ? " (+\(problems.count - 1) more)" : "")
+        case .portHeldDown(let port): "\(port) flaps; held down"
+        case .refusedSMInfo(let why): "refused SMInfo: \(why)"
+        case .malformedMAD(let why): "malformed MAD: \(why)"
+        case .handoverNotAcknowledged(let guid): "SM \(guid) did not acknowledge the handover"
+        }
+    }
+}
+
+/// What a running SM is doing, as other SMs, logs, metrics and `swiftsm status` see it.
+public struct DaemonStatus: Sendable {
+    public var own: OwnSMInfo
+    /// Our port's LID (what MasterSMLID holds on every port while we are MASTER).
+    public var lid: LID?
+    /// The master we poll (STANDBY) or hand over to.
+    public var master: RemoteSM?
+    public var sweeps: [SweepKind: Int] = [:]
+    public var lastSweep: (kind: SweepKind, duration: Duration, healthy: Bool)?
+    /// Linked ports ACTIVE, of those planned to be, after the last configuration pass.
+    public var activePorts: (active: Int, planned: Int)?
+    public var trapsReceived: [UInt16: Int] = [:]
+    public var problems: [DaemonProblem] = []
+    /// Sets sent by the last pass of each kind (a light sweep of a healthy subnet sends none).
+    public var lastSets: [SweepKind: Int] = [:]
+    /// LFT blocks written by the last pass of each kind (a takeover of a subnet routed as we route it writes none).
+    public var lastBlockSets: [SweepKind: Int] = [:]
+
+    public init(own: OwnSMInfo) { self.own = own }
+}

@@ -1,0 +1,191 @@
+import Discovery
+import FabricModel
+import IBTransport
+import IBWire
+import PortManagement
+import Routing
+
+/// What the ports of the switches that trapped say now, against the subnet as last configured.
+struct PortChanges {
+    /// Ports whose link went down.
+    var lost: [PortAddress] = []
+    /// Ports that came up, with the known port at the far end.
+    var found: [(near: PortAddress, far: PortAddress)] = []
+    /// Fresh PortInfo of every port read (both ends of found links included).
+    var infos: [PortAddress: PortInfo] = [:]
+    /// Something the model cannot absorb (a new node, a port that did not answer): a heavy pass is needed.
+    var needsHeavyPass: String?
+
+    var isEmpty: Bool { lost.isEmpty && found.isEmpty }
+}
+
+extension DaemonLoop {
+    /// Re-routes after link traps from `issuers` (switch LIDs), touching only what changed: the trapping
+    /// switches' ports are read, the model is updated (links lost, links back), routes are computed again
+    /// with every LID kept, and only the LFT blocks that differ from what the switches hold and the ports
+    /// that need it are written. Anything the model cannot absorb (a new node, a switch that does not
+    /// answer) falls back to a heavy pass.
+    mutating func reroute(after issuers: Set<LID>) async {
+        guard let previous = subnet, let origin = previous.discovery.fabric.origin else {
+            await heavySweep(takeover: false)
+            return
+        }
+        let started = PassStart(client)
+        var phases = PhaseClock()
+        var fabric = previous.discovery.fabric
+        let switches = Set(issuers.compactMap { lid -> Int? in
+            guard let owner = previous.lids.owner(of: lid), fabric[owner.node].type == .switch else { return nil }
+            return owner.node
+        }).sorted()
+        guard !switches.isEmpty else {
+            await heavySweep(takeover: false)
+            return
+        }
+        let changes = await readPorts(of: switches, in: fabric, routes: previous.discovery.routes)
+        if let why = changes.needsHeavyPass {
+            logger.notice("re-route needs a heavy pass: \(why)")
+            await heavySweep(takeover: false)
+            return
+        }
+        await clearPortStateChange(switches, fabric: fabric, routes: previous.discovery.routes)
+        for (address, info) in changes.infos {
+            fabric[address.node].ports[address.port.index]?.info = info
+            if let state = info.state { fabric[address.node].ports[address.port.index]?.state = state }
+            if let physical = info.physicalState { fabric[address.node].ports[address.port.index]?.physicalState = physical }
+        }
+        for lost in changes.lost { fabric.disconnect(lost) }
+        for (near, far) in changes.found {
+            fabric.disconnect(near)
+            fabric.disconnect(far)
+            try? fabric.connect(near, far)
+        }
+        if changes.isEmpty {
+            // A repeated trap, or one whose change already settled: nothing to do.
+            finished(.reroute, started: started, sets: 0, healthy: true)
+            return
+        }
+        phases.end("read ports")
+        let routes = zip(fabric.shortestRoutes(), previous.discovery.routes).map { $0 ?? $1 }
+        let lids = previous.lids
+        let routed = route(fabric, lids: lids, engines: options.sweep.routing)
+        let tables = routed.tables
+        phases.end("route")
+        let plan = SubnetSweep.plan(fabric: fabric, lids: lids, tables: tables, origin: origin, options: options.sweep)
+        phases.end("plan")
+        let programmer = FabricProgrammer(client: client, logger: logger)
+        let configured = await programmer.configure(plan, to: fabric, routes: routes, knownTables: previous.apply.tables)
+        let apply = await programmer.activate(configured, plan: plan, fabric: fabric, routes: routes)
+        phases.end("program")
+        logger.info("re-route phases: \(phases)")
+
+        var report = previous
+        report.discovery.fabric = fabric
+        report.discovery.routes = routes
+        report.tables = tables
+        report.routing = routed
+        report.apply = apply
+        let planned = plan.ports.filter { $0.value.activate }.map(\.key)
+        let inactive = planned.filter { apply.portStates[$0] != .active }
+        report.activePorts = (planned.count - inactive.count, planned.count)
+        report.problems = apply.failures + (inactive.isEmpty ? [] : ["\(inactive.count) linked port(s) not ACTIVE"])
+        subnet = report.holdingWhatWasApplied()
+        let healthy = report.problems.isEmpty
+        finished(.reroute, started: started, sets: apply.setCount, healthy: healthy, blockSets: apply.blockSets)
+        logger.notice("re-routed: \(changes.lost.count) link end(s) lost, \(changes.found.count) back; \(apply.blockSets) LFT block(s), \(apply.portInfoSets) PortInfo Set(s) in \(ContinuousClock.now - started.instant)")
+        daemon.publish { status in
+            status.activePorts = report.activePorts
+            status.problems = healthy ? [] : [.subnetNotHealthy(report.problems)]
+        }
+        if !healthy {
+            // What a partial view could not fix, a full one will.
+            logger.notice("re-route left \(report.problems.count) problem(s); heavy pass")
+            await heavySweep(takeover: false)
+        }
+    }
+
+    /// Reads PortInfo of every port of `switches` and works out which links went down or came up.
+    func readPorts(of switches: [Int], in fabric: Fabric, routes: [DirectedRoute]) async -> PortChanges {
+        let client = self.client
+        let addresses = switches.flatMap { node in (1...max(1, fabric[node].portCount)).map { PortAddress(node: node, port: PortNumber(UInt8($0))) } }
+        let infos = await mapConcurrently(addresses, limit: client.runnerCount, executors: client.runnerExecutors) { address in
+            try? await client.get(PortInfo.self, modifier: UInt32(address.port.rawValue), route: routes[address.node], node: fabric[address.node].guid)
+        }
+        var changes = PortChanges()
+        for (address, info) in zip(addresses, infos) {
+            guard let info else {
+                changes.needsHeavyPass = "\(fabric.describe(address)) did not answer"
+                return changes
+            }
+            changes.infos[address] = info
+            let linked = info.physicalState == .linkUp && info.state != .down
+            let known = fabric[address]?.remote
+            if !linked, let known {
+                changes.lost.append(address)
+                changes.infos[known] = nil
+            } else if linked, known == nil {
+                // Who is at the far end? A node we know, at a port we know, or a heavy pass.
+                guard let route = try? routes[address.node].appending(address.port),
+                      let far = try? await client.get(NodeInfo.self, route: route, node: nil),
+                      let node = fabric.index(of: far.nodeGUID)
+                else {
+                    changes.needsHeavyPass = "something new is cabled to \(fabric.describe(address))"
+                    return changes
+                }
+                let farPort = PortAddress(node: node, port: fabric[node].type == .switch ? far.localPortNumber : far.localPortNumber)
+                guard fabric[farPort] != nil, let farInfo = try? await client.get(
+                    PortInfo.self, modifier: UInt32(farPort.port.rawValue), route: route, node: far.nodeGUID)
+                else {
+                    changes.needsHeavyPass = "\(fabric.describe(address)) leads to a port the model does not have"
+                    return changes
+                }
+                changes.found.append((address, farPort))
+                changes.infos[farPort] = farInfo
+            }
+        }
+        return changes
+    }
+
+    /// Clears SwitchInfo.PortStateChange on `switches` (a Set with the bit set clears it).
+    func clearPortStateChange(_ switches: [Int], fabric: Fabric, routes: [DirectedRoute]) async {
+        let client = self.client
+        _ = await mapConcurrently(switches, limit: client.runnerCount, executors: client.runnerExecutors) { node -> Bool in
+            guard var info = try? await client.get(SwitchInfo.self, route: routes[node], node: fabric[node].guid), info.portStateChange
+            else { return false }
+            info.portStateChange = true
+            return (try? await client.set(info, route: routes[node], node: fabric[node].guid)) != nil
+        }
+    }
+}
+
+extension SweepReport {
+    /// The report with its model's PortInfo replaced by what the ports answered last, so that the next pass
+    /// compares with what the ports hold now, not with what discovery read before configuring them.
+    func holdingWhatWasApplied() -> SweepReport {
+        var report = self
+        for (address, info) in apply.portInfos where report.discovery.fabric[address] != nil {
+            report.discovery.fabric[address.node].ports[address.port.index]?.info = info
+            if let state = info.state { report.discovery.fabric[address.node].ports[address.port.index]?.state = state }
+        }
+        // The switches route up to what was written (discovery may have read a top of 0 before programming).
+        for (node, table) in apply.tables where !table.isEmpty {
+            report.discovery.fabric[node].switchInfo?.linearFDBTop = LID(UInt16(table.count - 1))
+        }
+        return report
+    }
+}
+
+/// Times the phases of a pass, for the log.
+struct PhaseClock: CustomStringConvertible {
+    private var last = ContinuousClock.now
+    private var phases: [(String, Duration)] = []
+
+    mutating func end(_ name: String) {
+        let now = ContinuousClock.now
+        phases.append((name, now - last))
+        last = now
+    }
+
+    var description: String {
+        phases.map { "\($0.0) \(($0.1.components.attoseconds / 1_000_000_000_000_000) + $0.1.components.seconds * 1000) ms" }.joined(separator: ", ")
+    }
+}
