@@ -45,7 +45,7 @@ start_ibsim() {
     until grep -q "simulator ready" "$work/ibsim.log" 2>/dev/null; do sleep 0.2; done
 }
 
-stop_ibsim() { kill -9 "$ibsim_pid"; wait "$ibsim_pid" 2>/dev/null || true; }
+stop_ibsim() { kill -9 "$ibsim_pid" 2>/dev/null || true; wait "$ibsim_pid" 2>/dev/null || true; }
 
 # opensm_route ENGINE: one `opensm -o -R ENGINE` on a fresh ibsim, its routing phase, and verify's judgement.
 opensm_route() {
