@@ -26,9 +26,13 @@ public struct SweepOptions: Sendable {
     public var convergenceDeadline: Duration
     /// `runOnce` stops after this many passes in a row that made no progress (at least 1).
     public var passesWithoutProgress: Int
+    /// The routing engines to try, in order (`--routing`): the first that succeeds and keeps its promise routes.
+    public var routing: [RoutingEngineKind]
 
     public init(lmc: UInt8 = 0, guid2lidPath: String? = nil, subnetTimeout: UInt8 = 18, priority: UInt8 = 0, force: Bool = false,
-                mKey: MKeyPolicy? = nil, convergenceDeadline: Duration = .seconds(30), passesWithoutProgress: Int = 2) {
+                mKey: MKeyPolicy? = nil, convergenceDeadline: Duration = .seconds(30), passesWithoutProgress: Int = 2,
+                routing: [RoutingEngineKind] = RoutingEngineKind.defaultList) {
+        self.routing = routing
         self.lmc = lmc
         self.guid2lidPath = guid2lidPath
         self.subnetTimeout = subnetTimeout
@@ -45,14 +49,17 @@ public struct SweepReport: Sendable {
     public var discovery: DiscoveryResult
     public var lids: LIDAssignment
     public var tables: ForwardingTables
+    /// The engine that routed (after any fallback), what it promised, and its notes.
+    public var routing: RoutedTables
     public var apply: ApplyReport
     public var verification: RouteVerification
     /// Time of each phase, in order.
     public var phases: [(name: String, duration: Duration)]
     /// Things worth knowing that did not stop the sweep (dropped guid2lid entries, replaced LIDs).
     public var warnings: [String]
-    /// What keeps the subnet from being fully usable; empty when every linked port is ACTIVE and every
-    /// (switch, LID) pair is delivered on a shortest path.
+    /// What keeps the subnet from being fully usable; empty when every linked port is ACTIVE, every
+    /// (switch, LID) pair is delivered, and the routes keep what the engine promised (min-hop paths,
+    /// no credit loop).
     public var problems: [SweepProblem]
     /// Passes run (each a discovery, and unless it found conflicting identities, a plan applied).
     public var passes = 1
@@ -261,14 +268,17 @@ public struct SubnetSweep: Sendable {
 
         var known: [Int: [UInt8]] = [:]
         for (guid, table) in knownTables { if let node = fabric.index(of: guid) { known[node] = table } }
-        let tables: ForwardingTables
-        if keepValidTables, let held = await Self.validHeldTables(fabric, lids: lids, routes: discovery.routes, client: client) {
-            logger.notice("the tables the switches hold deliver every LID on a shortest path: kept as they are")
-            tables = held.tables
+        let routed: RoutedTables
+        if keepValidTables, let held = await Self.validHeldTables(fabric, lids: lids, routes: discovery.routes, client: client,
+                                                                   promise: Self.promise(of: options.routing)) {
+            logger.notice("the tables the switches hold deliver every LID and keep what \(held.routed.engine) promises: kept as they are")
+            routed = held.routed
             known = held.raw
         } else {
-            tables = computeMinHopRoutes(fabric, lids: lids)
+            routed = route(fabric, lids: lids, engines: options.routing)
+            for note in routed.notes { logger.info("\(note)") }
         }
+        let tables = routed.tables
         endPhase("route")
 
         let plan = Self.plan(fabric: fabric, lids: lids, tables: tables, origin: origin, options: options)
@@ -301,9 +311,12 @@ public struct SubnetSweep: Sendable {
         let problems = SweepProblem.of(
             discovery: discovery, failures: apply.failures,
             inactive: inactive.map { SweepProblem.PortNotActive(port: $0, name: fabric.describe($0), state: apply.portStates[$0]) },
-            verification: verification)
+            verification: verification, routed: routed)
+        if verification.failures(promised: routed.guarantees).isEmpty, let loop = verification.creditLoopDescription {
+            warnings.append("\(routed.engine) routes are not deadlock-free: \(loop)")
+        }
         return SweepReport(
-            discovery: discovery, lids: lids, tables: tables, apply: apply, verification: verification, phases: phases,
+            discovery: discovery, lids: lids, tables: tables, routing: routed, apply: apply, verification: verification, phases: phases,
             warnings: warnings, problems: problems, activePorts: (planned.count - inactive.count, planned.count))
     }
 
@@ -316,10 +329,18 @@ public struct SubnetSweep: Sendable {
         return ConfigurationPlan(ports: ports, switches: switches, smPort: origin)
     }
 
+    /// What the first engine of `engines` promises, which tables held by the switches must keep to be kept.
+    static func promise(of engines: [RoutingEngineKind]) -> (engine: RoutingEngineKind, guarantees: RoutingGuarantees) {
+        let first = engines.first ?? RoutingEngineKind.defaultList[0]
+        return (first, first == .minhop ? RoutingGuarantees(minHop: true, deadlockFreeVLs: nil) : RoutingGuarantees(minHop: false, deadlockFreeVLs: 1))
+    }
+
     /// The tables the switches hold, if every one could be read and together they deliver every LID of `lids`
-    /// on a shortest path with no loop: what a new master keeps instead of rewriting.
-    static func validHeldTables(_ fabric: Fabric, lids: LIDAssignment, routes: [DirectedRoute], client: SMPClient) async
-        -> (tables: ForwardingTables, raw: [Int: [UInt8]])? {
+    /// with no loop and keep `promise` (min-hop paths for minhop; no credit loop for the deadlock-free engines):
+    /// what a new master keeps instead of rewriting.
+    static func validHeldTables(_ fabric: Fabric, lids: LIDAssignment, routes: [DirectedRoute], client: SMPClient,
+                                promise: (engine: RoutingEngineKind, guarantees: RoutingGuarantees)) async
+        -> (routed: RoutedTables, raw: [Int: [UInt8]])? {
         let (raw, failures) = await ForwardingTableReader(client: client).read(fabric, routes: routes)
         let top = lids.maxLID
         guard failures.isEmpty, fabric.switches.allSatisfy({ (raw[$0]?.count ?? 0) == Int(top.rawValue) + 1 }) else { return nil }
@@ -328,7 +349,10 @@ public struct SubnetSweep: Sendable {
             for (lid, port) in table.enumerated() { tables.setPort(PortNumber(port), switch: node, lid: LID(UInt16(lid))) }
         }
         let verification = verifyRoutes(fabric, lids: lids, tables: tables)
-        return verification.isValid ? (tables, raw) : nil
+        guard verification.isDelivered, verification.failures(promised: promise.guarantees).isEmpty else { return nil }
+        let routed = RoutedTables(tables: tables, engine: promise.engine.rawValue, guarantees: promise.guarantees,
+                                  notes: ["the tables the switches held were kept: they keep what \(promise.engine) promises"])
+        return (routed, raw)
     }
 
     /// Whether the switches answered with exactly the planned tables, every one of them.

@@ -47,12 +47,16 @@ public enum SweepProblem: Hashable, Sendable, CustomStringConvertible {
 
 extension SweepProblem {
     /// The problems of a pass: discovery's, programming's, the planned ports not ACTIVE, and failed verification.
-    static func of(discovery: DiscoveryResult, failures: [String], inactive: [PortNotActive], verification: RouteVerification) -> [SweepProblem] {
+    /// Routes fail verification when they break what their engine promised (`RouteVerification.failures`).
+    static func of(discovery: DiscoveryResult, failures: [String], inactive: [PortNotActive], verification: RouteVerification,
+                   routed: RoutedTables) -> [SweepProblem] {
         var problems = discovery.problems.map(SweepProblem.discovery) + failures.map(SweepProblem.programming)
         if !inactive.isEmpty { problems.append(.portsNotActive(inactive)) }
-        if !verification.isValid {
+        let broken = verification.failures(promised: routed.guarantees)
+        if !broken.isEmpty {
             problems.append(.routes(undelivered: verification.undelivered, loops: verification.loops,
-                                    longerThanMinHop: verification.longerThanMinHop, summary: verification.summary))
+                                    longerThanMinHop: verification.longerThanMinHop,
+                                    summary: "(\(routed.engine) promised \(routed.guarantees)): \(verification.summary); " + broken.joined(separator: "; ")))
         }
         return problems
     }

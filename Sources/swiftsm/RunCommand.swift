@@ -4,6 +4,7 @@ import Foundation
 import IBTransport
 import IBWire
 import Logging
+import Routing
 import ServiceLifecycle
 import SubnetManager
 import SystemBoundary
@@ -43,6 +44,11 @@ struct Run: AsyncParsableCommand {
     @Option(help: "LID mask control (0-7): each CA port gets 2^LMC LIDs. Default 0, or the configuration's lmc.")
     var lmc: Int?
 
+    @Option(help: ArgumentHelp(
+        "Routing engines to try in order, comma-separated: \(RoutingEngineKind.allCases.map(\.rawValue).joined(separator: ", ")). The first that succeeds and keeps its promise routes.",
+        valueName: "name[,name...]"))
+    var routing: String?
+
     @Option(help: ArgumentHelp("OpenSM-format guid2lid file, read at start and rewritten (atomically) after each heavy pass; its folder is created if missing.", valueName: "file"))
     var guid2lid: String = "/var/cache/swiftsm/guid2lid"
 
@@ -70,6 +76,7 @@ struct Run: AsyncParsableCommand {
         if let subnetTimeout, !(0...31).contains(subnetTimeout) { throw ValidationError("--subnet-timeout \(subnetTimeout) is outside 0-31") }
         guard !guid2lid.isEmpty else { throw ValidationError("--guid2lid needs a file path") }
         guard (1...3600).contains(convergenceDeadline) else { throw ValidationError("--convergence-deadline \(convergenceDeadline) is outside 1-3600 seconds") }
+        if let routing, case .failure(let error) = RoutingEngineKind.parseList(routing) { throw ValidationError("--routing: \(error.reason)") }
         if let mkeyProtect, !(0...3).contains(mkeyProtect) { throw ValidationError("--mkey-protect \(mkeyProtect) is outside 0-3") }
         if let mkeyLease, !(0...65535).contains(mkeyLease) { throw ValidationError("--mkey-lease \(mkeyLease) is outside 0-65535 seconds") }
         if fabric.config == nil, fabric.mkey.flatMap(MKeyPolicy.parseKey) ?? 0 == 0, mkeyProtect != nil || mkeyLease != nil {
@@ -106,6 +113,7 @@ struct Run: AsyncParsableCommand {
     func daemonOptions(_ configuration: SMConfiguration) -> DaemonOptions {
         var sweep = SweepOptions(configuration, guid2lidPath: guid2lid)
         sweep.convergenceDeadline = .seconds(convergenceDeadline)
+        sweep.routing = RoutingEngineKind.chosen(routing, over: sweep.routing)
         return DaemonOptions(sweep: sweep, smKey: configuration.smKey,
                       sweepInterval: configuration.sweepInterval, pollInterval: configuration.smInfoPollingTimeout,
                       pollRetries: configuration.pollingRetryNumber)

@@ -3,6 +3,7 @@ import Configuration
 import FabricModel
 import Foundation
 import IBWire
+import Routing
 import SubnetManager
 
 /// `swiftsm sweep --once`: configure the subnet and exit.
@@ -11,7 +12,8 @@ struct Sweep: AsyncParsableCommand {
         abstract: "Configure the subnet: discover, assign LIDs, route, program the switches, activate every port, verify.",
         discussion: """
             Only what differs from the desired state is written: a second sweep of a configured fabric sends no Set. \
-            Exit 0 only when every linked port is ACTIVE and every (switch, LID) pair is delivered on a shortest path. \
+            Exit 0 only when every linked port is ACTIVE, every (switch, LID) pair is delivered, and the routes keep what \
+            the routing engine promised (shortest paths for minhop; no credit loop for deadlock-free and updn). \
             With --mkey, every endport (CA ports, switch port 0) is also given that M_Key, so that a host without it \
             cannot rewrite the subnet; later sweeps must pass the same --mkey. \
             \(ExitStatus.helpText)
@@ -27,6 +29,11 @@ struct Sweep: AsyncParsableCommand {
     @Option(help: ArgumentHelp("While passes make progress, re-plan from a fresh discovery; passes beyond the third start only within this many seconds of the start (1-3600); two passes in a row without progress end the sweep sooner.", valueName: "seconds"))
     var convergenceDeadline: Int = 30
 
+    @Option(help: ArgumentHelp(
+        "Routing engines to try in order, comma-separated: \(RoutingEngineKind.allCases.map(\.rawValue).joined(separator: ", ")). The first that succeeds and keeps its promise routes.",
+        valueName: "name[,name...]"))
+    var routing: String?
+
     @Flag(help: "Print SMPs sent by method and attribute, and the time of each phase, to stderr.")
     var stats = false
 
@@ -34,6 +41,7 @@ struct Sweep: AsyncParsableCommand {
         guard once else { throw ValidationError("only --once is supported so far: there is no daemon mode yet") }
         try subnet.validate(with: fabric)
         guard (1...3600).contains(convergenceDeadline) else { throw ValidationError("--convergence-deadline \(convergenceDeadline) is outside 1-3600 seconds") }
+        if let routing, case .failure(let error) = RoutingEngineKind.parseList(routing) { throw ValidationError("--routing: \(error.reason)") }
     }
 
     func run() async throws {
@@ -41,6 +49,7 @@ struct Sweep: AsyncParsableCommand {
         let session = try await FabricSession.open(fabric, configuration: configuration)
         var options = SweepOptions(configuration, guid2lidPath: subnet.guid2lid)
         options.convergenceDeadline = .seconds(convergenceDeadline)
+        options.routing = RoutingEngineKind.chosen(routing, over: options.routing)
         let report: SweepReport
         do {
             report = try await session.onFabricThread { () async throws(SweepError) in
@@ -78,7 +87,32 @@ extension SweepOptions {
         let mKey = configuration.mKey == 0 ? nil : MKeyPolicy(
             key: configuration.mKey, protectBits: configuration.mKeyProtectionLevel, leasePeriod: configuration.mKeyLeasePeriod)
         self.init(lmc: configuration.lmc, guid2lidPath: guid2lidPath, subnetTimeout: configuration.subnetTimeout,
-                  priority: configuration.smPriority, force: configuration.ignoreOtherSM, mKey: mKey)
+                  priority: configuration.smPriority, force: configuration.ignoreOtherSM, mKey: mKey,
+                  routing: RoutingEngineKind.fromOpenSM(configuration.routingEngines))
+    }
+}
+
+extension RoutingEngineKind {
+    /// The engines an opensm.conf `routing_engine` list names, in SwiftSM's terms: minhop and updn are
+    /// themselves; OpenSM's deadlock-free engines (nue, dfsssp, lash, torus-2QoS, dor) and ftree become
+    /// `deadlock-free`, which keeps min-hop routes on trees. Nothing named: the default.
+    static func fromOpenSM(_ names: [String]) -> [RoutingEngineKind] {
+        var kinds: [RoutingEngineKind] = []
+        for name in names {
+            let kind: RoutingEngineKind? = switch name.lowercased() {
+            case "minhop": .minhop
+            case "updn", "file": .updn
+            case "nue", "dfsssp", "sssp", "lash", "torus-2qos", "dor", "ftree": .deadlockFree
+            default: (try? RoutingEngineKind.parseList(name).get())?.first
+            }
+            if let kind, !kinds.contains(kind) { kinds.append(kind) }
+        }
+        return kinds.isEmpty ? RoutingEngineKind.defaultList : kinds
+    }
+
+    /// `--routing`, when given, over what the configuration says (validated already).
+    static func chosen(_ flag: String?, over configured: [RoutingEngineKind]) -> [RoutingEngineKind] {
+        flag.flatMap { try? RoutingEngineKind.parseList($0).get() } ?? configured
     }
 }
 
@@ -103,6 +137,7 @@ enum SweepSummary {
             "nodes: \(fabric.switches.count) switches, \(fabric.channelAdapters.count) CAs; linked ports ACTIVE: \(active) of \(planned)",
             "LIDs: \(report.lids.lidCount) assigned, highest \(report.lids.maxLID), LMC \(report.lids.lmc)",
             "programmed: \(apply.portInfoSets) PortInfo, \(apply.switchInfoSets) SwitchInfo, \(apply.blockSets) LFT block Sets (\(apply.blockReads) blocks read to compare)",
+            "routing: \(report.routing.engine) (\(report.routing.guarantees))",
             "routes: \(report.verification.summary)",
         ]
     }

@@ -67,7 +67,8 @@ extension DaemonLoop {
         phases.end("read ports")
         let routes = zip(fabric.shortestRoutes(), previous.discovery.routes).map { $0 ?? $1 }
         let lids = previous.lids
-        let tables = computeMinHopRoutes(fabric, lids: lids)
+        let routed = route(fabric, lids: lids, engines: options.sweep.routing)
+        let tables = routed.tables
         phases.end("route")
         let plan = SubnetSweep.plan(fabric: fabric, lids: lids, tables: tables, origin: origin, options: options.sweep)
         phases.end("plan")
@@ -81,6 +82,7 @@ extension DaemonLoop {
         report.discovery.fabric = fabric
         report.discovery.routes = routes
         report.tables = tables
+        report.routing = routed
         report.apply = apply
         let planned = plan.ports.filter { $0.value.activate }.map(\.key)
         let inactive = planned.filter { apply.portStates[$0] != .active }
