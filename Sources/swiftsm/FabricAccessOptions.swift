@@ -22,7 +22,7 @@ struct FabricAccessOptions: ParsableArguments {
     @Option(help: ArgumentHelp("Configuration file in opensm.conf syntax (an existing opensm.conf works as is). Flags override it; keys SwiftSM does not use get one warning each.", valueName: "file"))
     var config: String?
 
-    @Option(help: "SMPs in flight at once (1-256; umad2sim deadlocks above 64). Default \(SMConfiguration.defaultMaxOutstanding), or the configuration's max_wire_smps.")
+    @Option(help: "SMPs in flight at once (1-256; umad2sim deadlocks above 64). Default \(SMConfiguration.defaultMaxOutstanding) (\(SMConfiguration.maxOutstandingLimit) with --simulate), or the configuration's max_wire_smps.")
     var maxOutstanding: Int?
 
     @Option(help: "SMPs in flight to any one node (1-16).")

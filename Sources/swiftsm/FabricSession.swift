@@ -28,6 +28,11 @@ struct FabricSession {
         if let path = options.simulate {
             let (fabric, attachment) = try SimulationSource.load(path)
             let simulated = SimulatorTransport(fabric: try SimulatedFabric(fabric, attachment: attachment), options: options.knobs.options, role: role)
+            // No hardware and no umad2sim to overrun: the simulator's default window is the widest, which is
+            // fastest (the real-switch model's per-node window still keeps every agent within its VL15 depth).
+            if options.maxOutstanding == nil, configuration.maxWireSMPs == SMConfiguration.defaultMaxOutstanding {
+                clientOptions.maxOutstanding = SMConfiguration.maxOutstandingLimit
+            }
             simulator = simulated
             transport = simulated
         } else {
