@@ -2,10 +2,11 @@
 # Benchmark: `swiftsm discover` against `ibnetdiscover` on the same ibsim fabric (three-level fat trees),
 # each run several times; prints median wall time, peak memory and SMPs sent. Not a test: figures only.
 #   Benchmarks/discover.sh [RADIX ...]     (default: 24 36 -> 3,456 and 11,664 hosts)
-# Environment: RUNS (default 3), WINDOW (swiftsm --max-outstanding, default 64).
+# Environment: RUNS (default 3), WINDOW (swiftsm --max-outstanding; unset: swiftsm's default window).
 source "$(dirname "$0")/common.sh"
 runs=${RUNS:-3}
-window=${WINDOW:-64}
+window_flag=()
+[ -n "${WINDOW:-}" ] && window_flag=(--max-outstanding "$WINDOW")
 
 median() { sort -n | awk '{ v[NR] = $1 } END { print v[int((NR + 1) / 2)] }'; }
 
@@ -36,7 +37,7 @@ for radix in "${@:-24 36}"; do
         until grep -q "simulator ready" "$work/ibsim.log" 2>/dev/null; do sleep 0.2; done
         cd "$work"
         read -r ref_s ref_mb < <(measure ibnetdiscover ibnetdiscover)
-        read -r our_s our_mb < <(measure swiftsm "$swiftsm" discover --max-outstanding "$window" --stats)
+        read -r our_s our_mb < <(measure swiftsm "$swiftsm" discover "${window_flag[@]}" --stats)
         smps=$(sed -n 's/^SMPs sent: \([0-9]*\).*/\1/p' "$work/swiftsm.err")
         cmp -s <(grep -v '^#' "$work/swiftsm.out" | sort) <(grep -v '^#' "$work/ibnetdiscover.out" | sort) \
             && same="same topology" || same="TOPOLOGIES DIFFER"

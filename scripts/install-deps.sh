@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Installs the Debian packages SwiftSM builds and tests with, if any is missing.
 set -euo pipefail
-packages=(libibumad-dev libibmad-dev ibsim-utils libumad2sim0 infiniband-diags opensm tshark)
+packages=(libibumad-dev libibmad-dev ibsim-utils libumad2sim0 infiniband-diags opensm tshark systemd prometheus)
 missing=()
 for package in "${packages[@]}"; do
     dpkg-query -W -f='${Status}' "$package" 2>/dev/null | grep -q "install ok installed" || missing+=("$package")

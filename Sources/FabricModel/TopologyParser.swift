@@ -1,5 +1,5 @@
-import Foundation
 import IBWire
+import SystemBoundary
 
 /// A fabric read from a topology file, with the node ids the file used.
 public struct ParsedTopology: Sendable {
@@ -59,10 +59,11 @@ public enum TopologyFile {
 
     /// Reads and parses a file; errors name the file by `path`.
     public static func load(path: String) throws(TopologyError) -> ParsedTopology {
-        guard let data = FileManager.default.contents(atPath: path) else {
-            throw TopologyError(source: path, line: 0, kind: .unreadable, message: "cannot read the file")
+        let bytes: [UInt8]
+        do { bytes = try Files.read(path) } catch {
+            throw TopologyError(source: path, line: 0, kind: .unreadable, message: "cannot read the file (\(error.reason))")
         }
-        return try parseDetailed(bytes: [UInt8](data), source: path)
+        return try parseDetailed(bytes: bytes, source: path)
     }
 }
 

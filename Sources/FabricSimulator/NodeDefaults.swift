@@ -66,6 +66,8 @@ extension SimulatedNode {
         info.linkSpeedActive = speed.classic
         info.linkSpeedExtendedActive = speed.extended
         info.linkSpeedEnabled = speed.classic
+        // ibsim 0.10 claims FDR to HDR (and NDR when one runs) only on ports running an extended speed.
+        if speed.extended != 0 { info.linkSpeedExtendedSupported = 0x07 | (speed.extended & 0x08) }
         if isSwitchPort0 {
             info.state = .active
             info.physicalState = .linkUp

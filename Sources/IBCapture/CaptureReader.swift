@@ -1,5 +1,5 @@
-import Foundation
 import IBWire
+import SystemBoundary
 
 /// Reads capture files written by `CaptureWriter` (or any pcap/ERF file of MADs on VL15), checking
 /// everything on the way: the pcap magic (microsecond or nanosecond, either byte order) and version, link
@@ -14,21 +14,9 @@ public enum CaptureReader {
     /// The file is mapped into memory rather than copied, so large captures read quickly (as with any mapped
     /// file, another process truncating it during the read would crash this one; `CaptureWriter` never does).
     public static func read(path: String) throws(CaptureError) -> [CapturedMAD] {
-        let descriptor = open(path, O_RDONLY | O_CLOEXEC)
-        guard descriptor >= 0 else { throw CaptureError(source: path, problem: .cannotOpen(reason: errnoText())) }
-        defer { _ = close(descriptor) }
-        var info = stat()
-        guard fstat(descriptor, &info) == 0 else {
-            throw CaptureError(source: path, problem: .cannotRead(reason: errnoText()))
-        }
-        if (info.st_mode & S_IFMT) == S_IFREG, info.st_size > 0,
-           let mapped = mmap(nil, Int(info.st_size), PROT_READ, MAP_PRIVATE, descriptor, 0), mapped != MAP_FAILED
-        {
-            defer { munmap(mapped, Int(info.st_size)) }
-            return try parse(UnsafeRawBufferPointer(start: mapped, count: Int(info.st_size)), source: path)
-        }
-        let data = try readAll(descriptor, sizeHint: Int(info.st_size), path: path)
-        return try read(data: data, source: path)
+        try Files.withContents(of: path, failure: { error in
+            CaptureError(source: path, problem: error.operation == "open" ? .cannotOpen(reason: error.reason) : .cannotRead(reason: error.reason))
+        }) { (bytes) throws(CaptureError) in try parse(bytes, source: path) }
     }
 
     /// Reads and checks a capture held in memory; errors name `source`.
@@ -182,22 +170,5 @@ public enum CaptureReader {
             timestamp: timestamp, direction: interface == 0 ? .sent : .received,
             sourceLID: sourceLID, destinationLID: destinationLID,
             mad: [UInt8](UnsafeRawBufferPointer(rebasing: record[mad..<(mad + madSize)])))
-    }
-
-    // MARK: - Files
-
-    /// Reads a descriptor to its end (for what cannot be mapped: empty files, pipes, devices).
-    private static func readAll(_ descriptor: Int32, sizeHint: Int, path: String) throws(CaptureError) -> [UInt8] {
-        var data: [UInt8] = []
-        var chunk = [UInt8](repeating: 0, count: max(1 << 16, min(sizeHint, 1 << 26)))
-        while true {
-            let got = chunk.withUnsafeMutableBytes { Foundation.read(descriptor, $0.baseAddress!, $0.count) }
-            if got < 0 {
-                if errno == EINTR { continue }
-                throw CaptureError(source: path, problem: .cannotRead(reason: errnoText()))
-            }
-            if got == 0 { return data }
-            data.append(contentsOf: chunk[0..<got])
-        }
     }
 }

@@ -1,9 +1,9 @@
-import Foundation
 import Synchronization
+import SystemBoundary
 
 /// Writes captured MADs to a pcap/ERF file that Wireshark reads (see `CaptureFormat` for the layout).
 ///
-/// The records go to a temporary file next to `path` (`.<name>-<pid>-<random>.pcap.tmp`), which `close()` renames
+/// The records go through an `AtomicFileWriter` (a temporary file next to `path`), which `close()` commits
 /// over `path`: there is never a half-written file at `path`. `discard()`, a failed write, or dropping the
 /// writer without closing it removes the temporary file.
 ///
@@ -11,7 +11,7 @@ import Synchronization
 /// chunks of about 4 MiB, so hundreds of thousands of MADs a second cost little.
 public final class CaptureWriter: Sendable {
     private struct State: ~Copyable {
-        var descriptor: Int32
+        var file: AtomicFileWriter
         var buffer: [UInt8]
         var records = 0
         var finished: Finish?
@@ -30,18 +30,15 @@ public final class CaptureWriter: Sendable {
     /// Creates the temporary file and writes the pcap file header into the buffer.
     public init(path: String) throws(CaptureError) {
         self.path = path
-        let url = URL(fileURLWithPath: path)
-        let directory = url.deletingLastPathComponent().path
-        let name = url.lastPathComponent
-        temporaryPath = directory + "/." + name + "-\(getpid())-\(UInt32.random(in: 0...UInt32.max)).pcap.tmp"
-        let descriptor = open(temporaryPath, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o644)
-        guard descriptor >= 0 else {
-            throw CaptureError(source: path, problem: .cannotCreate(path: temporaryPath, reason: errnoText()))
+        let file: AtomicFileWriter
+        do { file = try AtomicFileWriter(path: path) } catch {
+            throw CaptureError(source: path, problem: .cannotCreate(path: error.path, reason: error.reason))
         }
+        temporaryPath = file.temporaryPath
         var buffer = [UInt8]()
         buffer.reserveCapacity(CaptureWriter.flushThreshold + CaptureFormat.fileRecordSize)
         buffer.append(contentsOf: CaptureFormat.fileHeader())
-        state = Mutex(State(descriptor: descriptor, buffer: buffer))
+        state = Mutex(State(file: file, buffer: buffer))
     }
 
     deinit {
@@ -93,16 +90,8 @@ public final class CaptureWriter: Sendable {
             if case .closed = state.finished { return }
             try checkOpen(state)
             try flush(&state)
-            if fsync(state.descriptor) != 0 {
-                try fail(&state, .cannotWrite(reason: errnoText()))
-            }
-            let descriptor = state.descriptor
-            state.descriptor = -1
-            if Foundation.close(descriptor) != 0 {
-                try fail(&state, .cannotWrite(reason: errnoText()))
-            }
-            if rename(temporaryPath, path) != 0 {
-                try fail(&state, .cannotRename(to: path, reason: errnoText()))
+            do throws(SystemError) { try state.file.commit() } catch {
+                try fail(&state, error.operation.hasPrefix("rename") ? .cannotRename(to: path, reason: error.reason) : .cannotWrite(reason: error.reason))
             }
             state.finished = .closed
             state.buffer = []
@@ -114,11 +103,7 @@ public final class CaptureWriter: Sendable {
     public func discard() {
         state.withLock { state in
             if case .closed = state.finished { return }
-            if state.descriptor >= 0 {
-                _ = Foundation.close(state.descriptor)
-                state.descriptor = -1
-            }
-            unlink(temporaryPath)
+            state.file.discard()
             if state.finished == nil { state.finished = .discarded }
             state.buffer = []
         }
@@ -145,33 +130,20 @@ public final class CaptureWriter: Sendable {
     }
 
     private func flush(_ state: inout State) throws(CaptureError) {
-        let descriptor = state.descriptor
-        let failure: String? = state.buffer.withUnsafeBytes { bytes in
-            var offset = 0
-            while offset < bytes.count {
-                let written = write(descriptor, bytes.baseAddress! + offset, bytes.count - offset)
-                if written < 0 {
-                    if errno == EINTR { continue }
-                    return errnoText()
-                }
-                offset += written
-            }
-            return nil
+        var failure: SystemError?
+        state.buffer.withUnsafeBytes { bytes in
+            do throws(SystemError) { try state.file.write(bytes) } catch { failure = error }
         }
-        if let failure { try fail(&state, .cannotWrite(reason: failure)) }
+        if let failure { try fail(&state, .cannotWrite(reason: failure.reason)) }
         state.buffer.removeAll(keepingCapacity: true)
     }
 
     /// Records a failure, removes the temporary file and throws.
     private func fail(_ state: inout State, _ problem: CaptureError.Problem) throws(CaptureError) {
         let error = CaptureError(source: path, problem: problem)
-        if state.descriptor >= 0 { _ = Foundation.close(state.descriptor) }
-        state.descriptor = -1
-        unlink(temporaryPath)
+        state.file.discard()
         state.finished = .failed(error)
         state.buffer = []
         throw error
     }
 }
-
-func errnoText() -> String { String(cString: strerror(errno)) }

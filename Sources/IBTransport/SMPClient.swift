@@ -8,21 +8,44 @@ public struct SMPClientOptions: Sendable {
     public var maxOutstanding: Int
     /// SMPs in flight to one destination node.
     public var maxPerDestination: Int
-    /// How long to wait for the first attempt's response; doubled on each retry, up to 8 times this.
+    /// How long to wait for the first attempt's response; doubled after each timeout, up to 8 times this.
     public var timeout: Duration
-    /// Further attempts after a timeout.
+    /// Further attempts after a timeout (an attempt that got no answer within its timeout).
     public var retries: Int
+    /// How long an SMP whose attempts the fabric fails at once keeps being retried, from its first attempt
+    /// (nil: the time its attempts' timeouts add up to, `timeout` × (1 + 2 + 4 + 8) with 3 retries).
+    /// Such an attempt (ibsim and HCAs report an undeliverable MAD at once) is not a timeout: the next one
+    /// goes when its timeout would have run out, with the same timeout, so retries span real time (a
+    /// flapping link or a rebooting switch is ridden out). It gets at least `retries` retries, and more
+    /// while they start before this deadline.
+    public var deadline: Duration?
     /// Probes of nodes not known yet in flight at once. The discoverer spreads them so that few can
     /// reach one node (see `FabricDiscoverer.maxProbingSwitches`); this caps them all.
     public var maxUnknownProbes: Int
 
     public init(maxOutstanding: Int = 16, maxPerDestination: Int = 2, timeout: Duration = .milliseconds(200), retries: Int = 3,
-                maxUnknownProbes: Int = 64) {
+                maxUnknownProbes: Int = 64, deadline: Duration? = nil) {
         self.maxOutstanding = maxOutstanding
         self.maxPerDestination = maxPerDestination
         self.maxUnknownProbes = maxUnknownProbes
         self.timeout = timeout
         self.retries = retries
+        self.deadline = deadline
+    }
+
+    /// The timeout of the attempt after one that timed out with `timeout`: doubled, but boundedly, so
+    /// that on a lossy fabric many retries do not add up to minutes.
+    func timeout(after timeout: Duration) -> Duration { min(timeout * 2, self.timeout * 8) }
+
+    /// `deadline`, or the time the first attempt and its `retries` take when every one times out.
+    public var effectiveDeadline: Duration {
+        if let deadline { return deadline }
+        var total = Duration.zero, timeout = self.timeout
+        for _ in 0...max(0, retries) {
+            total += timeout
+            timeout = self.timeout(after: timeout)
+        }
+        return total
     }
 }
 
@@ -69,13 +92,20 @@ public final class SMPClient: Sendable {
         case (.route, .directed(let header)): .route(Array(header.initialPath[1..<(1 + Int(header.hopCount))]))
         case (.route, .lidRouted(let lid)): .lid(lid.rawValue)
         }
-        await window.acquire(key)
-        defer { window.release(key) }
+        // A cancelled sweep sends nothing more: its remaining SMPs end at once.
+        guard !Task.isCancelled else { throw .cancelled }
+        do { try await window.acquire(key) } catch { throw .cancelled }
+        var holdsSlot = true
+        defer { if holdsSlot { window.release(key) } }
 
         var request = request
         if request.mKey == 0 { request.mKey = mKey }
         var timeout = options.timeout
-        var attempt = 0
+        var attempt = 0, timeouts = 0
+        let clock = ContinuousClock()
+        // The only clock reading an SMP that is answered pays for; `first` bounds its retries.
+        var sent = clock.now
+        let first = sent
         while true {
             attempt += 1
             request.transactionID = TransactionIDs.next()
@@ -85,12 +115,31 @@ public final class SMPClient: Sendable {
                 response = try await transport.exchange(request, timeout: timeout)
             } catch .timeout {
                 counters.withLock { $0.timeouts += 1 }
-                guard attempt <= options.retries else {
+                guard !Task.isCancelled else { throw .cancelled }
+                let now = clock.now
+                // Before half its timeout: the fabric failed it at once (umad status 110), nothing timed out.
+                let failedAtOnce = now - sent < timeout / 2
+                if !failedAtOnce { timeouts += 1 }
+                // Paced like a timeout: the next attempt goes when this one's timeout would have run out.
+                let next = failedAtOnce ? sent + timeout : now
+                // Timeouts are bounded by `retries` alone (a loaded machine may stretch them past the deadline),
+                // and attempts that fail at once get at least as many retries, then more until the deadline.
+                guard timeouts <= options.retries, !failedAtOnce || attempt <= options.retries || next - first < options.effectiveDeadline else {
                     throw .noResponse(attribute: request.attribute, target: SMPTarget(request), attempts: attempt)
                 }
                 logger.debug("retrying \(request.attribute) to \(SMPTarget(request)) (attempt \(attempt + 1))")
-                // Back off, but boundedly: on a lossy fabric many retries must not add up to minutes.
-                timeout = min(timeout * 2, options.timeout * 8)
+                if failedAtOnce {
+                    // Nothing is in flight meanwhile: the slot goes to others while this one waits.
+                    window.release(key)
+                    holdsSlot = false
+                    try? await Task.sleep(until: next, clock: clock)
+                    guard !Task.isCancelled else { throw .cancelled }
+                    do { try await window.acquire(key) } catch { throw .cancelled }
+                    holdsSlot = true
+                } else {
+                    timeout = options.timeout(after: timeout)
+                }
+                sent = clock.now
                 continue
             } catch {
                 throw .transport(error)

@@ -28,6 +28,8 @@ public enum SMPError: Error, Equatable, Sendable, CustomStringConvertible {
     case status(MADStatus, attribute: AttributeID, target: SMPTarget)
     /// The transport failed for a reason retrying cannot fix.
     case transport(TransportError)
+    /// The sending task was cancelled (while it waited for a window slot or to retry).
+    case cancelled
 
     public var description: String {
         switch self {
@@ -35,6 +37,7 @@ public enum SMPError: Error, Equatable, Sendable, CustomStringConvertible {
             "no response to \(attribute) at \(target) after \(attempts) attempts"
         case .status(let status, let attribute, let target): "\(attribute) at \(target): \(status)"
         case .transport(let error): error.description
+        case .cancelled: "cancelled"
         }
     }
 }

@@ -67,11 +67,11 @@ public final class UMadTransport: MADTransport {
     /// Responses that matched a request's transaction ID but not the rest of it; dropped.
     private let mismatched = Atomic<Int>(0)
 
-    /// Opens `ca`/`port`, or the first port whose physical link is up when either is nil. With a `role`,
-    /// the port also receives the requests that role serves.
-    public init(ca: String? = nil, port: Int? = nil, role: UMadRole = []) throws(TransportError) {
+    /// Opens the port whose GUID is `portGUID`, else `ca`/`port`, or the first port whose physical link
+    /// is up when either is nil. With a `role`, the port also receives the requests that role serves.
+    public init(ca: String? = nil, port: Int? = nil, portGUID: GUID? = nil, role: UMadRole = []) throws(TransportError) {
         guard umad_init() == 0 else { throw .noPort("libibumad could not initialise (umad_init failed)") }
-        let (caName, portNumber) = try UMadTransport.choosePort(ca: ca, port: port)
+        let (caName, portNumber) = if let portGUID { try UMadTransport.findPort(portGUID) } else { try UMadTransport.choosePort(ca: ca, port: port) }
         let portID = umad_open_port(caName, Int32(portNumber))
         guard portID >= 0 else {
             throw .noPort("cannot open \(caName) port \(portNumber) (umad_open_port: \(String(cString: strerror(-portID))))")
@@ -362,6 +362,23 @@ public final class UMadTransport: MADTransport {
         }
         if let ca, let port { throw .noPort("\(ca) has no port \(port)") }
         throw .noPort("no InfiniBand port with its physical link up" + (ca.map { " on \($0)" } ?? ""))
+    }
+
+    /// The CA and port number whose port GUID is `guid` (OpenSM's `guid` option).
+    private static func findPort(_ guid: GUID) throws(TransportError) -> (String, Int) {
+        for name in caNames() {
+            var info = umad_ca_t()
+            guard umad_get_ca(name, &info) == 0 else { continue }
+            defer { umad_release_ca(&info) }
+            for number in 0...Int(info.numports) {
+                var portInfo = umad_port_t()
+                guard umad_get_port(name, Int32(number), &portInfo) == 0 else { continue }
+                let found = GUID(UInt64(bigEndian: portInfo.port_guid))
+                umad_release_port(&portInfo)
+                if found == guid { return (name, number) }
+            }
+        }
+        throw .noPort("no InfiniBand port has GUID \(guid)")
     }
 
     private static func caNames() -> [String] {

@@ -71,7 +71,11 @@ public struct FabricProgrammer: Sendable {
         }
 
         // 2. Port settings and tables, interleaved across nodes by port number and block number.
-        let portJobs = remaining.sorted { ($0.key.port, $0.key.node) < ($1.key.port, $1.key.node) }
+        // Ports that already hold their settings need no task at all (most of them, on a re-route).
+        let portJobs = remaining.filter { address, settings in
+            guard let observed = fabric[address]?.info else { return true }
+            return Self.portInfoSet(observed: observed, settings: settings) != nil
+        }.sorted { ($0.key.port, $0.key.node) < ($1.key.port, $1.key.node) }
         let client = self.client
         async let portOutcomes = mapConcurrently(portJobs, limit: limit, executors: client.runnerExecutors) { address, settings in
             await FabricProgrammer(client: client).configure(address, settings, fabric: fabric, routes: routes)

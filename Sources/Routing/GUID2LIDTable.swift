@@ -1,6 +1,6 @@
 import FabricModel
-import Foundation
 import IBWire
+import SystemBoundary
 
 /// A block of consecutive unicast LIDs held by one port: `first...last`.
 public struct LIDRange: Hashable, Sendable, CustomStringConvertible {
@@ -144,49 +144,26 @@ public struct GUID2LIDTable: Sendable, Equatable {
 
     /// Reads and parses a guid2lid file. A missing file is an error of kind `.missing`.
     public static func load(path: String) throws(GUID2LIDError) -> (table: GUID2LIDTable, warnings: [String]) {
-        var isDirectory: ObjCBool = false
-        guard FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory) else {
-            throw GUID2LIDError(.missing, source: path, "no such file")
+        switch Files.kind(of: path) {
+        case .missing: throw GUID2LIDError(.missing, source: path, "no such file")
+        case .directory: throw GUID2LIDError(.unreadable, source: path, "is a directory")
+        case .regularFile, .other: break
         }
-        guard !isDirectory.boolValue, let data = FileManager.default.contents(atPath: path) else {
-            throw GUID2LIDError(.unreadable, source: path, isDirectory.boolValue ? "is a directory" : "cannot read the file")
+        let bytes: [UInt8]
+        do { bytes = try Files.read(path) } catch {
+            throw GUID2LIDError(.unreadable, source: path, "cannot read the file (\(error.reason))")
         }
-        guard let text = String(validating: data, as: UTF8.self) else {
+        guard let text = String(validating: bytes, as: UTF8.self) else {
             throw GUID2LIDError(.notGUID2LID, source: path, "not a guid2lid file (binary data: not UTF-8 text)")
         }
         return try parse(text, source: path)
     }
 
-    /// Writes the table atomically: a temporary file in the same directory, flushed to disk, then
-    /// renamed over `path` (readers see the old file or the new one, never a partial one).
+    /// Writes the table atomically (`Files.atomicWrite`): readers see the old file or the new one,
+    /// never a partial one.
     public func write(to path: String) throws(GUID2LIDError) {
-        let url = URL(fileURLWithPath: path)
-        let directory = url.deletingLastPathComponent().path
-        let temporary = directory + "/." + url.lastPathComponent + ".tmp-\(getpid())"
-        let bytes = Array(text().utf8)
-        let fd = open(temporary, O_WRONLY | O_CREAT | O_TRUNC, 0o644)
-        guard fd >= 0 else {
-            throw GUID2LIDError(.writeFailed, source: path, "cannot create \(temporary): \(String(cString: strerror(errno)))")
-        }
-        var written = 0
-        var failure: String?
-        while written < bytes.count {
-            let result = bytes.withUnsafeBytes { Glibc.write(fd, $0.baseAddress! + written, bytes.count - written) }
-            if result < 0 {
-                if errno == EINTR { continue }
-                failure = "cannot write \(temporary): \(String(cString: strerror(errno)))"
-                break
-            }
-            written += result
-        }
-        if failure == nil, fsync(fd) != 0 { failure = "cannot flush \(temporary): \(String(cString: strerror(errno)))" }
-        close(fd)
-        if failure == nil, rename(temporary, path) != 0 {
-            failure = "cannot rename \(temporary) to \(path): \(String(cString: strerror(errno)))"
-        }
-        if let failure {
-            unlink(temporary)
-            throw GUID2LIDError(.writeFailed, source: path, failure)
+        do { try Files.atomicWrite(Array(text().utf8), to: path) } catch {
+            throw GUID2LIDError(.writeFailed, source: path, error.description)
         }
     }
 }

@@ -67,6 +67,12 @@ public struct RouteVerification: Sendable {
     public var maxLinkLoad = 0
     public var minLinkLoad = 0
     public var meanLinkLoad = 0.0
+    /// Whether the channel dependency graph of the CA-to-CA routes was built and searched for a cycle.
+    public var creditLoopsChecked = false
+    /// A cycle in that graph: routes that can deadlock (nil: none, or not checked).
+    public var creditLoop: CreditLoop?
+    /// `creditLoop` in words, naming its channels.
+    public var creditLoopDescription: String?
     /// The first problems, one line each (`switch "leaf-3" LID 17: loop`).
     public var problems: [String] = []
     /// How many problems there were in all (`problems` keeps the first `problemLimit`).
@@ -76,16 +82,36 @@ public struct RouteVerification: Sendable {
     /// Every checked pair delivered on a min-hop path.
     public var isValid: Bool { undelivered == 0 && loops == 0 && longerThanMinHop == 0 }
 
+    /// Every checked pair delivered, none looping (whatever the length of the paths).
+    public var isDelivered: Bool { undelivered == 0 && loops == 0 }
+
+    /// The share of delivered pairs that take a min-hop path (1 when none is delivered).
+    public var minHopShare: Double { delivered > 0 ? Double(delivered - longerThanMinHop) / Double(delivered) : 1 }
+
+    /// What is wrong with the routes for an engine that promises `guarantees`: undelivered pairs and
+    /// loops always; paths longer than min-hop if it promised min-hop; a credit loop if it promised
+    /// deadlock freedom (or, with nil, always: what `swiftsm verify` judges by). Empty: fine.
+    public func failures(promised guarantees: RoutingGuarantees?) -> [String] {
+        var failures: [String] = []
+        if !isDelivered { failures.append("\(undelivered) pair(s) undelivered, \(loops) looping") }
+        if guarantees?.minHop == true, longerThanMinHop > 0 { failures.append("\(longerThanMinHop) pair(s) longer than min-hop") }
+        if guarantees?.isDeadlockFree ?? true, let creditLoopDescription { failures.append(creditLoopDescription) }
+        return failures
+    }
+
     /// One line: `verified 1200 pairs: all delivered, min-hop; max 4 hops, mean 3.10; link load max 40 mean 38.5`.
     public var summary: String {
         var text = "verified \(pairsChecked) pairs: "
         if isValid {
             text += "all delivered, min-hop"
+        } else if isDelivered {
+            text += "all delivered, " + format(minHopShare * 100) + "% min-hop (\(longerThanMinHop) longer)"
         } else {
             text += "\(delivered) delivered, \(undelivered) undelivered, \(loops) loops, \(longerThanMinHop) longer than min-hop"
         }
         text += "; max \(maxHops) hops, mean " + format(meanHops)
         text += "; link load max \(maxLinkLoad) min \(minLinkLoad) mean " + format(meanLinkLoad)
+        if creditLoopsChecked { text += creditLoop.map { "; credit loop through \($0.channels.count) channels" } ?? "; no credit loop" }
         return text
     }
 
@@ -124,11 +150,28 @@ public func verifyRoutes(_ fabric: Fabric, lids: LIDAssignment, lookup: @escapin
 /// once per LID and switch (memoized), so a whole fabric costs one table lookup per pair; the
 /// destination switches are shared out among the processors (the 11,664-host tree has 21.5 million
 /// pairs), and the parts merged in order, so the result does not depend on how many there are.
-public func verifyRoutes(_ fabric: Fabric, lids: LIDAssignment, tables: some ForwardingLookup) -> RouteVerification {
+///
+/// With `creditLoops`, it also builds the channel dependency graph of every CA-to-CA route (one VL),
+/// plus `extraPaths` (output ports switch by switch, e.g. multicast trees), and reports a cycle.
+public func verifyRoutes(_ fabric: Fabric, lids: LIDAssignment, tables: some ForwardingLookup, creditLoops: Bool = true,
+                         extraPaths: [[PortAddress]] = []) -> RouteVerification {
     let graph = SwitchGraph(fabric)
     guard graph.count > 0 else { return RouteVerification() }
-    let walk = RouteWalk(fabric: fabric, graph: graph, lids: lids,
-                         entries: tables.lidMajorEntries(switches: graph.nodes, lidCount: Int(lids.maxLID.rawValue) + 1))
+    let entries = tables.lidMajorEntries(switches: graph.nodes, lidCount: Int(lids.maxLID.rawValue) + 1)
+    var result = followRoutes(fabric, graph: graph, lids: lids, entries: entries)
+    if creditLoops {
+        var dependencies = ChannelDependencyGraph(graph: graph, fabric: fabric)
+        dependencies.addUnicastRoutes(fabric: fabric, lids: lids, entries: entries)
+        for path in extraPaths { dependencies.addPath(path) }
+        result.creditLoopsChecked = true
+        result.creditLoop = dependencies.findCycle()
+        result.creditLoopDescription = result.creditLoop?.describe(in: fabric)
+    }
+    return result
+}
+
+private func followRoutes(_ fabric: Fabric, graph: SwitchGraph, lids: LIDAssignment, entries: [UInt8]) -> RouteVerification {
+    let walk = RouteWalk(fabric: fabric, graph: graph, lids: lids, entries: entries)
 
     // Contiguous runs of destination switches with about as many LIDs each.
     let parts = max(1, min(ProcessInfo.processInfo.activeProcessorCount, 8))

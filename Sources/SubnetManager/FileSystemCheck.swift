@@ -1,7 +1,5 @@
-#if canImport(Glibc)
-import Glibc
-#endif
+import SystemBoundary
 
 enum FileSystemCheck {
-    static func exists(_ path: String) -> Bool { access(path, F_OK) == 0 }
+    static func exists(_ path: String) -> Bool { Files.exists(path) }
 }

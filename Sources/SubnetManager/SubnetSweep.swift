@@ -21,15 +21,26 @@ public struct SweepOptions: Sendable {
     /// The M_Key every endport is given (nil: M_Keys are left as they are). The sweep's client must
     /// carry the same key, or its Sets after the first would be refused.
     public var mKey: MKeyPolicy?
+    /// `runOnce` re-plans while passes make progress, but starts no pass beyond the third later than this
+    /// after its start.
+    public var convergenceDeadline: Duration
+    /// `runOnce` stops after this many passes in a row that made no progress (at least 1).
+    public var passesWithoutProgress: Int
+    /// The routing engines to try, in order (`--routing`): the first that succeeds and keeps its promise routes.
+    public var routing: [RoutingEngineKind]
 
     public init(lmc: UInt8 = 0, guid2lidPath: String? = nil, subnetTimeout: UInt8 = 18, priority: UInt8 = 0, force: Bool = false,
-                mKey: MKeyPolicy? = nil) {
+                mKey: MKeyPolicy? = nil, convergenceDeadline: Duration = .seconds(30), passesWithoutProgress: Int = 2,
+                routing: [RoutingEngineKind] = RoutingEngineKind.defaultList) {
+        self.routing = routing
         self.lmc = lmc
         self.guid2lidPath = guid2lidPath
         self.subnetTimeout = subnetTimeout
         self.priority = priority
         self.force = force
         self.mKey = mKey
+        self.convergenceDeadline = convergenceDeadline
+        self.passesWithoutProgress = passesWithoutProgress
     }
 }
 
@@ -38,15 +49,20 @@ public struct SweepReport: Sendable {
     public var discovery: DiscoveryResult
     public var lids: LIDAssignment
     public var tables: ForwardingTables
+    /// The engine that routed (after any fallback), what it promised, and its notes.
+    public var routing: RoutedTables
     public var apply: ApplyReport
     public var verification: RouteVerification
     /// Time of each phase, in order.
     public var phases: [(name: String, duration: Duration)]
     /// Things worth knowing that did not stop the sweep (dropped guid2lid entries, replaced LIDs).
     public var warnings: [String]
-    /// What keeps the subnet from being fully usable; empty when every linked port is ACTIVE and every
-    /// (switch, LID) pair is delivered on a shortest path.
-    public var problems: [String]
+    /// What keeps the subnet from being fully usable; empty when every linked port is ACTIVE, every
+    /// (switch, LID) pair is delivered, and the routes keep what the engine promised (min-hop paths,
+    /// no credit loop).
+    public var problems: [SweepProblem]
+    /// Passes run (each a discovery, and unless it found conflicting identities, a plan applied).
+    public var passes = 1
 
     public var isHealthy: Bool { problems.isEmpty }
     /// Linked ports that ended ACTIVE, of those planned to be.
@@ -66,11 +82,14 @@ public enum SweepError: Error, Equatable, Sendable, CustomStringConvertible {
     /// Two nodes answered with one GUID, or a port's neighbour changed while it was being discovered,
     /// on every pass: the model cannot be trusted, so nothing was set.
     case conflictingIdentities(String)
+    /// The sweep's task was cancelled (the daemon is stopping); the fabric is as the last SMPs left it.
+    case cancelled
 
     public var description: String {
         switch self {
         case .noLocalNode(let why), .badGUID2LID(let why), .lidAssignment(let why), .otherMaster(let why),
              .conflictingIdentities(let why): why
+        case .cancelled: "the sweep was cancelled"
         }
     }
 }
@@ -90,10 +109,14 @@ public struct SubnetSweep: Sendable {
         self.logger = logger
     }
 
-    /// One sweep; when the fabric changed under it (a link or node lost between discovery and
-    /// programming shows up as failed SMPs or ports that could not go ACTIVE), it re-plans from a fresh
-    /// discovery, up to `maxPasses` times. Reconciliation makes each further pass cheap: it sends only
-    /// what the change requires, and the tables it leaves route nothing into a dead link.
+    /// One sweep, re-planned from a fresh discovery for as long as that helps: when a pass leaves
+    /// problems (SMPs lost for good, a link or node lost between discovery and programming, ports that
+    /// could not go ACTIVE), another pass follows while passes make progress (fewer problems, fewer
+    /// undelivered pairs or fewer ports not ACTIVE than any pass before), until
+    /// `options.passesWithoutProgress` passes in a row make none, or (after the third pass)
+    /// `options.convergenceDeadline` has passed. Reconciliation makes each further pass cheap: it sends
+    /// only what is still missing, and the tables it leaves route nothing into a dead link. Returns the last pass's report; throws `.cancelled`
+    /// as soon as its task is cancelled (SMPs in flight end at once, see `SMPClient.send`).
     ///
     /// `knownTables` (by switch GUID) are tables this SM wrote and believes the switches still hold: a running
     /// SM's heavy pass compares against them instead of reading every block back.
@@ -103,38 +126,96 @@ public struct SubnetSweep: Sendable {
     ///
     /// `discovery`: a discovery just made (a running SM's DISCOVERING pass), used by the first pass instead of
     /// discovering again.
-    public func runOnce(maxPasses: Int = 3, knownTables: [GUID: [UInt8]] = [:], keepValidTables: Bool = false,
+    public func runOnce(knownTables: [GUID: [UInt8]] = [:], keepValidTables: Bool = false,
                         discovery: DiscoveryResult? = nil) async throws(SweepError) -> SweepReport {
-        var previous: SweepReport?
+        let clock = ContinuousClock()
+        let deadline = clock.now + options.convergenceDeadline
+        var last: SweepReport?
+        var best: PassOutcome?
+        var stalled = 0
         var conflict: String?
-        for passNumber in 1...max(1, maxPasses) {
+        var passNumber = 0
+        while true {
+            passNumber += 1
+            guard !Task.isCancelled else { throw .cancelled }
             var report: SweepReport
             do {
                 // Known tables hold only until this sweep writes: a re-planning pass reads what the switches hold.
                 report = try await pass(knownTables: passNumber == 1 ? knownTables : [:], keepValidTables: keepValidTables,
                                         discovery: passNumber == 1 ? discovery : nil)
-            } catch .conflictingIdentities(let why) {
+            } catch .conflictingIdentities(let why) where !Task.isCancelled {
                 // A cable moved mid-discovery clears up on a fresh look; a true duplicate GUID does not.
                 logger.info("conflicting identities (\(why)); discovering again")
                 conflict = why
+                stalled += 1
+                if stalled >= max(1, options.passesWithoutProgress) || (passNumber >= Self.passesBeforeDeadline && clock.now >= deadline) { break }
                 continue
+            } catch {
+                // Cancelled SMPs can make a pass fail in any way (the local node "did not answer").
+                throw Task.isCancelled ? .cancelled : error
             }
-            if let previous {
-                report.phases = previous.phases + report.phases.map { ("\($0.name) (pass \(passNumber))", $0.duration) }
-                report.warnings.insert("re-planned \(passNumber - 1) time(s) after: \(previous.problems.first ?? "a change")", at: 0)
+            guard !Task.isCancelled else { throw .cancelled }
+            if let last {
+                report.phases = last.phases + report.phases.map { ("\($0.name) (pass \(passNumber))", $0.duration) }
+                report.warnings.insert("re-planned \(passNumber - 1) time(s) after: \(last.problems.first.map { "\($0)" } ?? "a change")", at: 0)
             } else if let conflict {
                 report.warnings.insert("discovered again after: \(conflict)", at: 0)
             }
+            report.passes = passNumber
             conflict = nil
             if report.isHealthy { return report }
-            logger.info("the fabric changed during the sweep (\(report.problems.count) problem(s)); re-planning")
-            previous = report
+
+            let outcome = PassOutcome(report)
+            if let previousBest = best, !outcome.improves(on: previousBest) {
+                stalled += 1
+                best = previousBest.best(with: outcome)
+            } else {
+                stalled = 0
+                best = best?.best(with: outcome) ?? outcome
+            }
+            last = report
+            if stalled >= max(1, options.passesWithoutProgress) || (passNumber >= Self.passesBeforeDeadline && clock.now >= deadline) { break }
+            logger.info("pass \(passNumber) left \(report.problems.count) problem(s); re-planning")
         }
-        if var previous {
-            if let conflict { previous.problems.append(conflict) }
-            return previous
+        if var last {
+            if let conflict { last.problems.append(.conflictingIdentities(conflict)) }
+            last.passes = passNumber
+            return last
         }
-        throw .conflictingIdentities((conflict ?? "conflicting identities") + " (on each of \(maxPasses) discoveries); nothing was set")
+        throw .conflictingIdentities((conflict ?? "conflicting identities") + " (on each of \(passNumber) discoveries); nothing was set")
+    }
+
+    /// Passes the deadline does not cut short (the fixed count sweeps had before): on a machine so loaded
+    /// that one pass outlasts the deadline, a link lost mid-sweep is still re-planned around.
+    static let passesBeforeDeadline = 3
+
+    /// What a pass left, by the measures of progress between passes.
+    struct PassOutcome {
+        var problems: Int
+        var badPairs: Int
+        var inactivePorts: Int
+
+        init(problems: Int, badPairs: Int, inactivePorts: Int) {
+            self.problems = problems
+            self.badPairs = badPairs
+            self.inactivePorts = inactivePorts
+        }
+
+        init(_ report: SweepReport) {
+            self.init(problems: report.problems.count, badPairs: report.verification.undelivered + report.verification.loops,
+                      inactivePorts: report.activePorts.planned - report.activePorts.active)
+        }
+
+        /// Better than every pass before by some measure.
+        func improves(on best: PassOutcome) -> Bool {
+            problems < best.problems || badPairs < best.badPairs || inactivePorts < best.inactivePorts
+        }
+
+        /// The best of each measure.
+        func best(with other: PassOutcome) -> PassOutcome {
+            PassOutcome(problems: min(problems, other.problems), badPairs: min(badPairs, other.badPairs),
+                        inactivePorts: min(inactivePorts, other.inactivePorts))
+        }
     }
 
     private func pass(knownTables: [GUID: [UInt8]], keepValidTables: Bool, discovery made: DiscoveryResult?) async throws(SweepError) -> SweepReport {
@@ -187,14 +268,17 @@ public struct SubnetSweep: Sendable {
 
         var known: [Int: [UInt8]] = [:]
         for (guid, table) in knownTables { if let node = fabric.index(of: guid) { known[node] = table } }
-        let tables: ForwardingTables
-        if keepValidTables, let held = await Self.validHeldTables(fabric, lids: lids, routes: discovery.routes, client: client) {
-            logger.notice("the tables the switches hold deliver every LID on a shortest path: kept as they are")
-            tables = held.tables
+        let routed: RoutedTables
+        if keepValidTables, let held = await Self.validHeldTables(fabric, lids: lids, routes: discovery.routes, client: client,
+                                                                   promise: Self.promise(of: options.routing)) {
+            logger.notice("the tables the switches hold deliver every LID and keep what \(held.routed.engine) promises: kept as they are")
+            routed = held.routed
             known = held.raw
         } else {
-            tables = computeMinHopRoutes(fabric, lids: lids)
+            routed = route(fabric, lids: lids, engines: options.routing)
+            for note in routed.notes { logger.info("\(note)") }
         }
+        let tables = routed.tables
         endPhase("route")
 
         let plan = Self.plan(fabric: fabric, lids: lids, tables: tables, origin: origin, options: options)
@@ -224,14 +308,15 @@ public struct SubnetSweep: Sendable {
 
         let planned = plan.ports.filter { $0.value.activate }.map(\.key)
         let inactive = planned.filter { apply.portStates[$0] != .active }.sorted()
-        var problems = discovery.problems.map(\.message) + apply.failures
-        if !inactive.isEmpty {
-            let states = inactive.map { "\(fabric.describe($0)) is \(apply.portStates[$0].map { "\($0)" } ?? "unknown")" }
-            problems.append("\(inactive.count) linked port(s) not ACTIVE: " + firstFew(states))
+        let problems = SweepProblem.of(
+            discovery: discovery, failures: apply.failures,
+            inactive: inactive.map { SweepProblem.PortNotActive(port: $0, name: fabric.describe($0), state: apply.portStates[$0]) },
+            verification: verification, routed: routed)
+        if verification.failures(promised: routed.guarantees).isEmpty, let loop = verification.creditLoopDescription {
+            warnings.append("\(routed.engine) routes are not deadlock-free: \(loop)")
         }
-        if !verification.isValid { problems.append("route verification failed: \(verification.summary)") }
         return SweepReport(
-            discovery: discovery, lids: lids, tables: tables, apply: apply, verification: verification, phases: phases,
+            discovery: discovery, lids: lids, tables: tables, routing: routed, apply: apply, verification: verification, phases: phases,
             warnings: warnings, problems: problems, activePorts: (planned.count - inactive.count, planned.count))
     }
 
@@ -244,10 +329,18 @@ public struct SubnetSweep: Sendable {
         return ConfigurationPlan(ports: ports, switches: switches, smPort: origin)
     }
 
+    /// What the first engine of `engines` promises, which tables held by the switches must keep to be kept.
+    static func promise(of engines: [RoutingEngineKind]) -> (engine: RoutingEngineKind, guarantees: RoutingGuarantees) {
+        let first = engines.first ?? RoutingEngineKind.defaultList[0]
+        return (first, first == .minhop ? RoutingGuarantees(minHop: true, deadlockFreeVLs: nil) : RoutingGuarantees(minHop: false, deadlockFreeVLs: 1))
+    }
+
     /// The tables the switches hold, if every one could be read and together they deliver every LID of `lids`
-    /// on a shortest path with no loop: what a new master keeps instead of rewriting.
-    static func validHeldTables(_ fabric: Fabric, lids: LIDAssignment, routes: [DirectedRoute], client: SMPClient) async
-        -> (tables: ForwardingTables, raw: [Int: [UInt8]])? {
+    /// with no loop and keep `promise` (min-hop paths for minhop; no credit loop for the deadlock-free engines):
+    /// what a new master keeps instead of rewriting.
+    static func validHeldTables(_ fabric: Fabric, lids: LIDAssignment, routes: [DirectedRoute], client: SMPClient,
+                                promise: (engine: RoutingEngineKind, guarantees: RoutingGuarantees)) async
+        -> (routed: RoutedTables, raw: [Int: [UInt8]])? {
         let (raw, failures) = await ForwardingTableReader(client: client).read(fabric, routes: routes)
         let top = lids.maxLID
         guard failures.isEmpty, fabric.switches.allSatisfy({ (raw[$0]?.count ?? 0) == Int(top.rawValue) + 1 }) else { return nil }
@@ -256,7 +349,10 @@ public struct SubnetSweep: Sendable {
             for (lid, port) in table.enumerated() { tables.setPort(PortNumber(port), switch: node, lid: LID(UInt16(lid))) }
         }
         let verification = verifyRoutes(fabric, lids: lids, tables: tables)
-        return verification.isValid ? (tables, raw) : nil
+        guard verification.isDelivered, verification.failures(promised: promise.guarantees).isEmpty else { return nil }
+        let routed = RoutedTables(tables: tables, engine: promise.engine.rawValue, guarantees: promise.guarantees,
+                                  notes: ["the tables the switches held were kept: they keep what \(promise.engine) promises"])
+        return (routed, raw)
     }
 
     /// Whether the switches answered with exactly the planned tables, every one of them.

@@ -1,7 +1,7 @@
 import ArgumentParser
 import Discovery
 import FabricModel
-import Foundation
+import SystemBoundary
 
 /// `swiftsm discover`: a read-only one-shot sweep that prints the topology.
 struct Discover: AsyncParsableCommand {
@@ -20,6 +20,9 @@ struct Discover: AsyncParsableCommand {
     @Flag(help: "Print SMPs sent by method and attribute, and the sweep time, to stderr.")
     var stats = false
 
+    @Flag(help: "Print every link with its width, speed and data rate each way, and what it could run at when it trained below what both ends support, instead of the topology (which -o still writes).")
+    var links = false
+
     func run() async throws {
         let session = try await FabricSession.open(fabric)
         let started = ContinuousClock.now
@@ -29,7 +32,13 @@ struct Discover: AsyncParsableCommand {
         }
         try await session.requireLocalNode(result)
         try await session.close()
-        try OutputFile.write(format.render(result.fabric), to: output)
+        if links {
+            if output != nil { try OutputFile.write(format.render(result.fabric), to: output) }
+            let fabric = result.fabric
+            try OutputFile.write(LinkHealth.assess(fabric).map { LinkHealth.line($0, in: fabric) + "\n" }.joined(), to: nil)
+        } else {
+            try OutputFile.write(format.render(result.fabric), to: output)
+        }
         for problem in result.problems { printError("swiftsm: \(problem)") }
         if !result.isComplete {
             throw CommandFailure(.partial, "the fabric answered only partly: \(result.problems.count) problem(s) listed above")
@@ -49,17 +58,17 @@ enum TopologyFormat: String, ExpressibleByArgument, CaseIterable {
     }
 }
 
-/// Writing results: atomically to a file, or to stdout.
+/// Writing results: atomically to a file (`Files.atomicWrite`), or to stdout.
 enum OutputFile {
     static func write(_ text: String, to path: String?) throws {
-        guard let path else {
-            FileHandle.standardOutput.write(Data(text.utf8))
-            return
-        }
         do {
-            try Data(text.utf8).write(to: URL(fileURLWithPath: path), options: .atomic)
+            if let path {
+                try Files.atomicWrite(Array(text.utf8), to: path)
+            } else {
+                try Files.write(Array(text.utf8), to: .standardOutput, name: "standard output")
+            }
         } catch {
-            throw CommandFailure(.badInput, "\(path): cannot write output (\((error as NSError).localizedDescription))")
+            throw CommandFailure(.badInput, "\(path ?? "standard output"): cannot write output (\(error.reason))")
         }
     }
 }

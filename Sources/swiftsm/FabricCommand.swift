@@ -4,7 +4,7 @@ import FabricModel
 /// `swiftsm fabric ...`: tools for topology files.
 struct FabricCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
-        commandName: "fabric", abstract: "Work with topology files.", subcommands: [Generate.self])
+        commandName: "fabric", abstract: "Work with topology files.", subcommands: [Generate.self, Route.self])
 }
 
 extension FabricKind: ExpressibleByArgument {}

@@ -1,3 +1,4 @@
+import Configuration
 import Discovery
 import FabricModel
 import FabricSimulator
@@ -6,6 +7,7 @@ import Foundation
 import IBTransport
 import IBWire
 import Logging
+import SystemBoundary
 
 /// An open fabric: the transport chosen by the options (wrapped by a recorder with --record) and the
 /// SMP client over it.
@@ -15,14 +17,22 @@ struct FabricSession {
     let simulator: SimulatorTransport?
     let recorder: RecordingTransport?
 
-    static func open(_ options: FabricAccessOptions, role: UMadRole = []) async throws -> FabricSession {
+    /// Opens the fabric the options name, with `configuration` (the options' own resolution of
+    /// `--config` and flags when nil).
+    static func open(_ options: FabricAccessOptions, configuration: SMConfiguration? = nil, role: UMadRole = []) async throws -> FabricSession {
         let logger = options.logger
-        var clientOptions = options.clientOptions
+        let configuration = try configuration ?? options.configuration()
+        var clientOptions = options.clientOptions(configuration)
         var transport: any MADTransport
         var simulator: SimulatorTransport?
         if let path = options.simulate {
             let (fabric, attachment) = try SimulationSource.load(path)
             let simulated = SimulatorTransport(fabric: try SimulatedFabric(fabric, attachment: attachment), options: options.knobs.options, role: role)
+            // No hardware and no umad2sim to overrun: the simulator's default window is the widest, which is
+            // fastest (the real-switch model's per-node window still keeps every agent within its VL15 depth).
+            if options.maxOutstanding == nil, configuration.maxWireSMPs == SMConfiguration.defaultMaxOutstanding {
+                clientOptions.maxOutstanding = SMConfiguration.maxOutstandingLimit
+            }
             simulator = simulated
             transport = simulated
         } else {
@@ -31,7 +41,8 @@ struct FabricSession {
                 clientOptions.maxOutstanding = 64
             }
             do {
-                transport = try UMadTransport(ca: options.ca, port: options.port, role: role)
+                let (ca, port) = options.caAndPort
+                transport = try UMadTransport(ca: ca, port: port, portGUID: configuration.portGUID, role: role)
             } catch {
                 throw CommandFailure(.noPort, error.description)
             }
@@ -47,7 +58,7 @@ struct FabricSession {
             transport = recorder!
         }
         return FabricSession(
-            transport: transport, client: SMPClient(transport: transport, options: clientOptions, mKey: options.mKey,
+            transport: transport, client: SMPClient(transport: transport, options: clientOptions, mKey: configuration.mKey,
                                                         runnerExecutors: simulator?.eventLoops ?? [], logger: logger),
             simulator: simulator, recorder: recorder)
     }
@@ -90,17 +101,12 @@ struct FabricSession {
 /// Reads what --simulate names: a capture (told by its pcap magic number) or a topology file.
 enum SimulationSource {
     static func load(_ path: String) throws -> (Fabric, PortAddress?) {
-        var isDirectory: ObjCBool = false
-        if FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory), isDirectory.boolValue {
+        if Files.kind(of: path) == .directory {
             throw CommandFailure(.badInput, "\(path): is a directory, not a topology file or a capture")
         }
-        guard let handle = FileHandle(forReadingAtPath: path) else {
-            throw CommandFailure(.badInput, "\(path): cannot open the file")
-        }
-        defer { try? handle.close() }
         let head: [UInt8]
-        do { head = [UInt8](try handle.read(upToCount: 4) ?? Data()) } catch {
-            throw CommandFailure(.badInput, "\(path): cannot read the file")
+        do { head = try Files.readPrefix(path, count: 4) } catch {
+            throw CommandFailure(.badInput, "\(path): cannot open the file (\(error.reason))")
         }
         if CaptureReader.isCapture(head) {
             do {

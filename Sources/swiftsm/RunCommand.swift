@@ -1,11 +1,14 @@
 import ArgumentParser
+import Configuration
 import Foundation
 import IBTransport
 import IBWire
 import Logging
+import Routing
 import ServiceLifecycle
 import SubnetAdministration
 import SubnetManager
+import SystemBoundary
 import UnixSignals
 
 /// `swiftsm run`: the subnet's SM, as a service.
@@ -22,107 +25,163 @@ struct Run: AsyncParsableCommand {
             it writes the multicast trees and the P_Keys of --partitions (OpenSM's partitions.conf format; default: \
             every port full member of the default partition 0x7fff with its IPoIB group), and tells hosts to \
             register again when it becomes master. \
-            SIGTERM or SIGINT: stop, clear IsSM, exit 0. SIGHUP: a heavy sweep now. \
+            SIGTERM or SIGINT: stop, clear IsSM, exit 0. SIGHUP: re-read --config (changed keys are logged and apply at the next start) and a heavy sweep now. \
             \(ExitStatus.helpText)
             """)
 
     @OptionGroup var fabric: FabricAccessOptions
 
-    @Option(help: "Our SM priority (0-15): the higher wins the election; between equals, the lower port GUID.")
-    var priority: Int = 0
+    @Option(help: "Our SM priority (0-15): the higher wins the election; between equals, the lower port GUID. Default 0, or the configuration's sm_priority.")
+    var priority: Int?
 
-    @Option(help: ArgumentHelp("SM_Key (64 bits, hex 0x... or decimal). OpenSM ignores SMs whose key differs from its own; its default is 1.", valueName: "key"))
-    var smKey: String = "1"
+    @Option(help: ArgumentHelp("SM_Key (64 bits, hex 0x... or decimal). OpenSM ignores SMs whose key differs from its own; its default is 1, and so is ours (or the configuration's sm_key).", valueName: "key"))
+    var smKey: String?
 
-    @Option(help: ArgumentHelp("Seconds between light sweeps as MASTER (0: none; traps and SIGHUP only).", valueName: "seconds"))
-    var sweepInterval: Int = 10
+    @Option(help: ArgumentHelp("Seconds between light sweeps as MASTER (0: none; traps and SIGHUP only). Default 10, or the configuration's sweep_interval.", valueName: "seconds"))
+    var sweepInterval: Int?
 
-    @Option(help: ArgumentHelp("Milliseconds between polls of the master's SMInfo as STANDBY.", valueName: "ms"))
-    var pollInterval: Int = 500
+    @Option(help: ArgumentHelp("Milliseconds between polls of the master's SMInfo as STANDBY. Default 500, or the configuration's sminfo_polling_timeout.", valueName: "ms"))
+    var pollInterval: Int?
 
-    @Option(help: "Polls of the master that may fail in a row before it is taken for dead (the next failure starts a takeover).")
-    var pollRetries: Int = 3
+    @Option(help: "Polls of the master that may fail in a row before it is taken for dead (the next failure starts a takeover). Default 3, or the configuration's polling_retry_number.")
+    var pollRetries: Int?
 
-    @Option(help: "LID mask control (0-7): each CA port gets 2^LMC LIDs.")
-    var lmc: Int = 0
+    @Option(help: "LID mask control (0-7): each CA port gets 2^LMC LIDs. Default 0, or the configuration's lmc.")
+    var lmc: Int?
+
+    @Option(help: ArgumentHelp(
+        "Routing engines to try in order, comma-separated: \(RoutingEngineKind.allCases.map(\.rawValue).joined(separator: ", ")). The first that succeeds and keeps its promise routes.",
+        valueName: "name[,name...]"))
+    var routing: String?
 
     @Option(help: ArgumentHelp("OpenSM-format guid2lid file, read at start and rewritten (atomically) after each heavy pass; its folder is created if missing.", valueName: "file"))
     var guid2lid: String = "/var/cache/swiftsm/guid2lid"
 
-    @Option(help: "PortInfo.SubnetTimeout for every endport (0-31).")
-    var subnetTimeout: Int = 18
+    @Option(help: "PortInfo.SubnetTimeout for every endport (0-31). Default 18, or the configuration's subnet_timeout.")
+    var subnetTimeout: Int?
 
-    @Option(help: ArgumentHelp("Partitions in OpenSM's partitions.conf format (default: Default=0x7fff,ipoib : ALL=full;).", valueName: "file"))
+    @Option(help: ArgumentHelp("A heavy pass re-plans from a fresh discovery while passes make progress; passes beyond the third start only within this many seconds of its start (1-3600); two passes in a row without progress end it sooner.", valueName: "seconds"))
+    var convergenceDeadline: Int = 30
+
+    @Option(help: ArgumentHelp("Partitions in OpenSM's partitions.conf format. Default: the configuration's partition_config_file, else OpenSM's Default=0x7fff,ipoib : ALL=full;.", valueName: "file"))
     var partitions: String?
 
-    @Option(help: ArgumentHelp("With --mkey: what an SMP without the key may still do (0-3). Default 1.", valueName: "bits"))
+    @Option(help: ArgumentHelp("With --mkey: what an SMP without the key may still do (0-3). Default 1, or the configuration's m_key_protection_level.", valueName: "bits"))
     var mkeyProtect: Int?
 
-    @Option(help: ArgumentHelp("With --mkey: M_Key lease period in seconds (0-65535; 0 never lapses). Default 0.", valueName: "seconds"))
+    @Option(help: ArgumentHelp("With --mkey: M_Key lease period in seconds (0-65535; 0 never lapses). Default 0, or the configuration's m_key_lease_period.", valueName: "seconds"))
     var mkeyLease: Int?
 
+    @OptionGroup var monitoring: MonitoringOptions
+
     func validate() throws {
-        guard (0...15).contains(priority) else { throw ValidationError("--priority \(priority) is outside 0-15") }
-        guard MKeyPolicy.parseKey(smKey) != nil else { throw ValidationError("--sm-key \(smKey) is not a 64-bit key (hex 0x... or decimal)") }
-        guard (0...86_400).contains(sweepInterval) else { throw ValidationError("--sweep-interval \(sweepInterval) is outside 0-86400 s") }
-        guard (10...60_000).contains(pollInterval) else { throw ValidationError("--poll-interval \(pollInterval) is outside 10-60000 ms") }
-        guard (0...100).contains(pollRetries) else { throw ValidationError("--poll-retries \(pollRetries) is outside 0-100") }
-        guard (0...7).contains(lmc) else { throw ValidationError("--lmc \(lmc) is outside 0-7") }
-        guard (0...31).contains(subnetTimeout) else { throw ValidationError("--subnet-timeout \(subnetTimeout) is outside 0-31") }
+        if let priority, !(0...15).contains(priority) { throw ValidationError("--priority \(priority) is outside 0-15") }
+        if let smKey, MKeyPolicy.parseKey(smKey) == nil { throw ValidationError("--sm-key \(smKey) is not a 64-bit key (hex 0x... or decimal)") }
+        if let sweepInterval, !(0...86_400).contains(sweepInterval) { throw ValidationError("--sweep-interval \(sweepInterval) is outside 0-86400 s") }
+        if let pollInterval, !(10...60_000).contains(pollInterval) { throw ValidationError("--poll-interval \(pollInterval) is outside 10-60000 ms") }
+        if let pollRetries, !(0...100).contains(pollRetries) { throw ValidationError("--poll-retries \(pollRetries) is outside 0-100") }
+        if let lmc, !(0...7).contains(lmc) { throw ValidationError("--lmc \(lmc) is outside 0-7") }
+        if let subnetTimeout, !(0...31).contains(subnetTimeout) { throw ValidationError("--subnet-timeout \(subnetTimeout) is outside 0-31") }
         guard !guid2lid.isEmpty else { throw ValidationError("--guid2lid needs a file path") }
+        guard (1...3600).contains(convergenceDeadline) else { throw ValidationError("--convergence-deadline \(convergenceDeadline) is outside 1-3600 seconds") }
+        if let routing, case .failure(let error) = RoutingEngineKind.parseList(routing) { throw ValidationError("--routing: \(error.reason)") }
         if let mkeyProtect, !(0...3).contains(mkeyProtect) { throw ValidationError("--mkey-protect \(mkeyProtect) is outside 0-3") }
         if let mkeyLease, !(0...65535).contains(mkeyLease) { throw ValidationError("--mkey-lease \(mkeyLease) is outside 0-65535 seconds") }
-        if fabric.mKey == 0, mkeyProtect != nil || mkeyLease != nil {
+        if fabric.config == nil, fabric.mkey.flatMap(MKeyPolicy.parseKey) ?? 0 == 0, mkeyProtect != nil || mkeyLease != nil {
             throw ValidationError("--mkey-protect and --mkey-lease need --mkey with a key other than 0")
         }
     }
 
-    /// The partitions of --partitions, or OpenSM's default.
-    func partitionConfiguration() throws -> PartitionConfiguration {
-        guard let partitions else { return .openSMDefault }
-        guard let data = FileManager.default.contents(atPath: partitions) else {
-            throw CommandFailure(.badInput, "\(partitions): cannot read the partitions file")
+    /// The configuration file (re-read at every call: SIGHUP) and the fabric flags, with this command's
+    /// flags over them.
+    func configuration() throws -> SMConfiguration {
+        var configuration = try fabric.configuration()
+        if let priority { configuration.smPriority = UInt8(priority) }
+        if let smKey { configuration.smKey = MKeyPolicy.parseKey(smKey) ?? 1 }
+        if let sweepInterval { configuration.sweepInterval = sweepInterval == 0 ? nil : .seconds(sweepInterval) }
+        if let pollInterval { configuration.smInfoPollingTimeout = .milliseconds(pollInterval) }
+        if let pollRetries { configuration.pollingRetryNumber = pollRetries }
+        if let lmc { configuration.lmc = UInt8(lmc) }
+        if let subnetTimeout { configuration.subnetTimeout = UInt8(subnetTimeout) }
+        if let mkeyProtect { configuration.mKeyProtectionLevel = UInt8(mkeyProtect) }
+        if let mkeyLease { configuration.mKeyLeasePeriod = UInt16(mkeyLease) }
+        if configuration.mKey == 0, mkeyProtect != nil || mkeyLease != nil {
+            throw CommandFailure(.badInput, "--mkey-protect and --mkey-lease need an M_Key other than 0 (--mkey or the configuration's m_key)")
+        }
+        let poll = configuration.smInfoPollingTimeout
+        guard poll >= .milliseconds(10), poll <= .seconds(60) else {
+            throw CommandFailure(.badInput, "the poll interval (--poll-interval or sminfo_polling_timeout) must be 10-60000 ms")
+        }
+        guard (0...100).contains(configuration.pollingRetryNumber) else {
+            throw CommandFailure(.badInput, "the poll retries (--poll-retries or polling_retry_number) must be 0-100")
+        }
+        return configuration
+    }
+
+    /// The partitions of --partitions, else of the configuration's partition_config_file, else OpenSM's default.
+    func partitionConfiguration(_ configuration: SMConfiguration) throws -> PartitionConfiguration {
+        guard let path = partitions ?? configuration.partitionConfigFile else { return .openSMDefault }
+        let bytes: [UInt8]
+        do {
+            bytes = try Files.read(path, limit: 16 << 20)
+        } catch {
+            throw CommandFailure(.badInput, "\(path): cannot read the partitions file (\(error.reason))")
         }
         do throws(PartitionConfigurationError) {
-            return try PartitionConfiguration.parse(String(decoding: data, as: UTF8.self), source: partitions)
+            return try PartitionConfiguration.parse(String(decoding: bytes, as: UTF8.self), source: path)
         } catch {
             throw CommandFailure(.badInput, error.description)
         }
     }
 
-    func daemonOptions(partitions: PartitionConfiguration) -> DaemonOptions {
-        let mKey: MKeyPolicy? = fabric.mKey == 0 ? nil
-            : MKeyPolicy(key: fabric.mKey, protectBits: UInt8(mkeyProtect ?? 1), leasePeriod: UInt16(mkeyLease ?? 0))
-        let sweep = SweepOptions(lmc: UInt8(lmc), guid2lidPath: guid2lid, subnetTimeout: UInt8(subnetTimeout), priority: UInt8(priority),
-                                 mKey: mKey)
-        return DaemonOptions(sweep: sweep, smKey: MKeyPolicy.parseKey(smKey) ?? 1,
-                             sweepInterval: sweepInterval == 0 ? nil : .seconds(sweepInterval),
-                             pollInterval: .milliseconds(pollInterval), pollRetries: pollRetries, partitions: partitions)
+    func daemonOptions(_ configuration: SMConfiguration, partitions: PartitionConfiguration = .openSMDefault) -> DaemonOptions {
+        var sweep = SweepOptions(configuration, guid2lidPath: guid2lid)
+        sweep.convergenceDeadline = .seconds(convergenceDeadline)
+        sweep.routing = RoutingEngineKind.chosen(routing, over: sweep.routing)
+        return DaemonOptions(sweep: sweep, smKey: configuration.smKey,
+                      sweepInterval: configuration.sweepInterval, pollInterval: configuration.smInfoPollingTimeout,
+                      pollRetries: configuration.pollingRetryNumber, partitions: partitions)
     }
 
     func run() async throws {
-        let partitions = try partitionConfiguration()
+        let initial = try configuration()
+        let partitions = try partitionConfiguration(initial)
         try Self.prepareFolder(of: guid2lid)
         var logger = fabric.logger
         if !fabric.verbose { logger.logLevel = .notice }
-        let session = try await FabricSession.open(fabric, role: [.subnetManager, .subnetAdministration])
-        let daemon = SubnetManagerDaemon(client: session.client, options: daemonOptions(partitions: partitions), guid: session.port?.portGUID ?? .zero, logger: logger)
-        let service = SubnetManagerService(daemon: daemon, session: session)
+        if let path = initial.logFile, let fileLogger = FileLogHandler.logger(label: logger.label, path: path, level: logger.logLevel) {
+            logger = fileLogger
+        }
+        let session = try await FabricSession.open(fabric, configuration: initial, role: [.subnetManager, .subnetAdministration])
+        let reporter = ServiceReporter(notifier: ServiceNotifier(), logger: logger)
+        let daemon = SubnetManagerDaemon(client: session.client, options: daemonOptions(initial, partitions: partitions), guid: session.port?.portGUID ?? .zero,
+                                         logger: logger, observer: { reporter.observe($0) })
+        reporter.attach(daemon)
+        let listener = try await monitoring.startListener(status: { reporter.snapshot() })
+        let reload: @Sendable () -> Void = { [self, logger] in
+            do {
+                reporter.reloaded(from: initial, to: try configuration())
+            } catch {
+                logger.error("SIGHUP: the configuration was not re-read: \(error)")
+            }
+        }
+        let service = SubnetManagerService(daemon: daemon, session: session, reporter: reporter, reload: reload)
         let group = ServiceGroup(configuration: ServiceGroupConfiguration(
             services: [.init(service: service, successTerminationBehavior: .gracefullyShutdownGroup)],
             gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
         try await group.run()
+        try? await listener?.close()
         try await session.close()
     }
 
     /// Creates the guid2lid file's folder if missing (as /var/cache/opensm is).
     static func prepareFolder(of path: String) throws {
-        let folder = (path as NSString).deletingLastPathComponent
-        guard !folder.isEmpty else { return }
+        guard let slash = path.lastIndex(of: "/"), slash != path.startIndex else { return }
+        let folder = String(path[..<slash])
         do {
-            try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
+            try Files.createDirectory(folder)
         } catch {
-            throw CommandFailure(.badInput, "\(folder): cannot create the guid2lid folder (\(error.localizedDescription))")
+            throw CommandFailure(.badInput, "\(folder): cannot create the guid2lid folder (\(error.reason))")
         }
     }
 }
@@ -132,16 +191,24 @@ struct Run: AsyncParsableCommand {
 struct SubnetManagerService: Service {
     let daemon: SubnetManagerDaemon
     let session: FabricSession
+    let reporter: ServiceReporter
+    /// Re-reads the configuration file (SIGHUP).
+    let reload: @Sendable () -> Void
 
     func run() async throws {
-        let daemon = self.daemon, session = self.session
+        let daemon = self.daemon, session = self.session, reporter = self.reporter, reload = self.reload
         await withDiscardingTaskGroup { group in
             group.addTask {
-                for await _ in await UnixSignalsSequence(trapping: .sighup) { daemon.requestHeavySweep() }
+                for await _ in await UnixSignalsSequence(trapping: .sighup) {
+                    reload()
+                    daemon.requestHeavySweep()
+                }
             }
+            group.addTask { await reporter.pingWatchdog() }
             await withGracefulShutdownHandler {
                 await cancelWhenGracefulShutdown { await daemon.run() }
             } onGracefulShutdown: {
+                reporter.stopping()
                 Task { await session.transport.close() }
             }
             group.cancelAll()

@@ -1,6 +1,9 @@
 import ArgumentParser
+import Configuration
+import FabricModel
 import Foundation
 import IBWire
+import Routing
 import SubnetManager
 
 /// `swiftsm sweep --once`: configure the subnet and exit.
@@ -9,7 +12,8 @@ struct Sweep: AsyncParsableCommand {
         abstract: "Configure the subnet: discover, assign LIDs, route, program the switches, activate every port, verify.",
         discussion: """
             Only what differs from the desired state is written: a second sweep of a configured fabric sends no Set. \
-            Exit 0 only when every linked port is ACTIVE and every (switch, LID) pair is delivered on a shortest path. \
+            Exit 0 only when every linked port is ACTIVE, every (switch, LID) pair is delivered, and the routes keep what \
+            the routing engine promised (shortest paths for minhop; no credit loop for deadlock-free and updn). \
             With --mkey, every endport (CA ports, switch port 0) is also given that M_Key, so that a host without it \
             cannot rewrite the subnet; later sweeps must pass the same --mkey. \
             \(ExitStatus.helpText)
@@ -20,53 +24,32 @@ struct Sweep: AsyncParsableCommand {
     @Flag(help: "Sweep once and exit (the only mode so far).")
     var once = false
 
-    @Option(help: "LID mask control (0-7): each CA port gets 2^LMC LIDs, routed over different paths where possible.")
-    var lmc: Int = 0
+    @OptionGroup var subnet: SubnetOptions
 
-    @Option(help: ArgumentHelp("OpenSM-format guid2lid file: LIDs are kept from it and it is rewritten (atomically) after the sweep.", valueName: "file"))
-    var guid2lid: String?
+    @Option(help: ArgumentHelp("While passes make progress, re-plan from a fresh discovery; passes beyond the third start only within this many seconds of the start (1-3600); two passes in a row without progress end the sweep sooner.", valueName: "seconds"))
+    var convergenceDeadline: Int = 30
 
-    @Option(help: "PortInfo.SubnetTimeout for every endport (0-31).")
-    var subnetTimeout: Int = 18
-
-    @Option(help: "Our SM priority (0-15): another SM that is MASTER with a higher priority (or the same and a lower GUID) is not fought.")
-    var priority: Int = 0
-
-    @Flag(help: "Configure even when another SM that outranks ours is MASTER.")
-    var force = false
-
-    @Option(help: ArgumentHelp("With --mkey: what an SMP without the key may still do (0-3). 0 Get; 1 Get, with the key hidden; 2-3 nothing. Sets are always refused. Default 1.", valueName: "bits"))
-    var mkeyProtect: Int?
-
-    @Option(help: ArgumentHelp("With --mkey: seconds after a refused SMP at which a port drops its protect bits to 0 if no SMP with the key came since (0-65535; 0 never). Default 0.", valueName: "seconds"))
-    var mkeyLease: Int?
+    @Option(help: ArgumentHelp(
+        "Routing engines to try in order, comma-separated: \(RoutingEngineKind.allCases.map(\.rawValue).joined(separator: ", ")). The first that succeeds and keeps its promise routes.",
+        valueName: "name[,name...]"))
+    var routing: String?
 
     @Flag(help: "Print SMPs sent by method and attribute, and the time of each phase, to stderr.")
     var stats = false
 
     func validate() throws {
         guard once else { throw ValidationError("only --once is supported so far: there is no daemon mode yet") }
-        guard (0...7).contains(lmc) else { throw ValidationError("--lmc \(lmc) is outside 0-7") }
-        guard (0...31).contains(subnetTimeout) else { throw ValidationError("--subnet-timeout \(subnetTimeout) is outside 0-31") }
-        guard (0...15).contains(priority) else { throw ValidationError("--priority \(priority) is outside 0-15") }
-        if let mkeyProtect, !(0...3).contains(mkeyProtect) { throw ValidationError("--mkey-protect \(mkeyProtect) is outside 0-3") }
-        if let mkeyLease, !(0...65535).contains(mkeyLease) { throw ValidationError("--mkey-lease \(mkeyLease) is outside 0-65535 seconds") }
-        if fabric.mKey == 0, mkeyProtect != nil || mkeyLease != nil {
-            throw ValidationError("--mkey-protect and --mkey-lease need --mkey with a key other than 0")
-        }
-    }
-
-    /// The M_Key the sweep gives every endport: nil without --mkey, so that M_Keys are left alone.
-    var mKeyPolicy: MKeyPolicy? {
-        guard fabric.mKey != 0 else { return nil }
-        return MKeyPolicy(key: fabric.mKey, protectBits: UInt8(mkeyProtect ?? 1), leasePeriod: UInt16(mkeyLease ?? 0))
+        try subnet.validate(with: fabric)
+        guard (1...3600).contains(convergenceDeadline) else { throw ValidationError("--convergence-deadline \(convergenceDeadline) is outside 1-3600 seconds") }
+        if let routing, case .failure(let error) = RoutingEngineKind.parseList(routing) { throw ValidationError("--routing: \(error.reason)") }
     }
 
     func run() async throws {
-        let session = try await FabricSession.open(fabric)
-        let options = SweepOptions(
-            lmc: UInt8(lmc), guid2lidPath: guid2lid, subnetTimeout: UInt8(subnetTimeout), priority: UInt8(priority), force: force,
-            mKey: mKeyPolicy)
+        let configuration = try subnet.configuration(over: fabric)
+        let session = try await FabricSession.open(fabric, configuration: configuration)
+        var options = SweepOptions(configuration, guid2lidPath: subnet.guid2lid)
+        options.convergenceDeadline = .seconds(convergenceDeadline)
+        options.routing = RoutingEngineKind.chosen(routing, over: options.routing)
         let report: SweepReport
         do {
             report = try await session.onFabricThread { () async throws(SweepError) in
@@ -82,16 +65,65 @@ struct Sweep: AsyncParsableCommand {
             case .noLocalNode(let why): throw CommandFailure(.noPort, why)
             case .badGUID2LID(let why): throw CommandFailure(.badInput, why)
             case .lidAssignment(let why), .otherMaster(let why), .conflictingIdentities(let why): throw CommandFailure(.partial, why)
+            case .cancelled: throw CommandFailure(.partial, error.description)
             }
         }
         try await session.close()
         if stats { SweepStatistics.print(session.client.statistics, phases: report.phases, simulator: session.simulator?.counters, port: session.port) }
         for warning in report.warnings { printError("swiftsm: warning: \(warning)") }
+        if let warning = DegradedLinks.warning(report.discovery.fabric) { printError("swiftsm: warning: \(warning)") }
         print(SweepSummary.lines(report).joined(separator: "\n"))
         for problem in report.problems { printError("swiftsm: \(problem)") }
         if !report.isHealthy {
             throw CommandFailure(.partial, "the subnet is not fully configured: \(report.problems.count) problem(s) listed above")
         }
+    }
+}
+
+extension SweepOptions {
+    /// A sweep's settings from a resolved configuration. The M_Key: none when it is 0, so that
+    /// M_Keys are left alone.
+    init(_ configuration: SMConfiguration, guid2lidPath: String?) {
+        let mKey = configuration.mKey == 0 ? nil : MKeyPolicy(
+            key: configuration.mKey, protectBits: configuration.mKeyProtectionLevel, leasePeriod: configuration.mKeyLeasePeriod)
+        self.init(lmc: configuration.lmc, guid2lidPath: guid2lidPath, subnetTimeout: configuration.subnetTimeout,
+                  priority: configuration.smPriority, force: configuration.ignoreOtherSM, mKey: mKey,
+                  routing: RoutingEngineKind.fromOpenSM(configuration.routingEngines))
+    }
+}
+
+extension RoutingEngineKind {
+    /// The engines an opensm.conf `routing_engine` list names, in SwiftSM's terms: minhop and updn are
+    /// themselves; OpenSM's deadlock-free engines (nue, dfsssp, lash, torus-2QoS, dor) and ftree become
+    /// `deadlock-free`, which keeps min-hop routes on trees. Nothing named: the default.
+    static func fromOpenSM(_ names: [String]) -> [RoutingEngineKind] {
+        var kinds: [RoutingEngineKind] = []
+        for name in names {
+            let kind: RoutingEngineKind? = switch name.lowercased() {
+            case "minhop": .minhop
+            case "updn", "file": .updn
+            case "nue", "dfsssp", "sssp", "lash", "torus-2qos", "dor", "ftree": .deadlockFree
+            default: (try? RoutingEngineKind.parseList(name).get())?.first
+            }
+            if let kind, !kinds.contains(kind) { kinds.append(kind) }
+        }
+        return kinds.isEmpty ? RoutingEngineKind.defaultList : kinds
+    }
+
+    /// `--routing`, when given, over what the configuration says (validated already).
+    static func chosen(_ flag: String?, over configured: [RoutingEngineKind]) -> [RoutingEngineKind] {
+        flag.flatMap { try? RoutingEngineKind.parseList($0).get() } ?? configured
+    }
+}
+
+/// The end-of-sweep warning about links that trained below what both ends support.
+enum DegradedLinks {
+    static func warning(_ fabric: Fabric) -> String? {
+        let degraded = LinkHealth.degraded(fabric)
+        guard !degraded.isEmpty else { return nil }
+        let examples = degraded.prefix(3).map { LinkHealth.line($0, in: fabric) }.joined(separator: "; ")
+        return "\(degraded.count) of \(fabric.links.count) link(s) run below what both ends support, e.g. \(examples)"
+            + (degraded.count > 3 ? " (swiftsm discover --links lists them all)" : "")
     }
 }
 
@@ -105,6 +137,7 @@ enum SweepSummary {
             "nodes: \(fabric.switches.count) switches, \(fabric.channelAdapters.count) CAs; linked ports ACTIVE: \(active) of \(planned)",
             "LIDs: \(report.lids.lidCount) assigned, highest \(report.lids.maxLID), LMC \(report.lids.lmc)",
             "programmed: \(apply.portInfoSets) PortInfo, \(apply.switchInfoSets) SwitchInfo, \(apply.blockSets) LFT block Sets (\(apply.blockReads) blocks read to compare)",
+            "routing: \(report.routing.engine) (\(report.routing.guarantees))",
             "routes: \(report.verification.summary)",
         ]
     }

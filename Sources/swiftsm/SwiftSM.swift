@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import SystemBoundary
 
 @main
 struct SwiftSM: AsyncParsableCommand {
@@ -12,7 +13,7 @@ struct SwiftSM: AsyncParsableCommand {
 
             \(ExitStatus.helpText)
             """,
-        subcommands: [Run.self, Discover.self, Sweep.self, Verify.self, FabricCommand.self])
+        subcommands: [Run.self, Discover.self, Sweep.self, Verify.self, Status.self, FabricCommand.self])
 
     /// Runs the command line, mapping every failure to a one-line message and a documented exit code.
     static func main() async {
@@ -40,5 +41,5 @@ struct SwiftSM: AsyncParsableCommand {
 }
 
 func printError(_ line: String) {
-    FileHandle.standardError.write(Data((line + "\n").utf8))
+    try? Files.write(Array((line + "\n").utf8), to: .standardError, name: "standard error")
 }

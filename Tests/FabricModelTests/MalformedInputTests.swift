@@ -120,6 +120,6 @@ let malformedCases: [MalformedCase] = [
 
     @Test func loadNamesTheFile() throws {
         let error = #expect(throws: TopologyError.self) { try TopologyFile.load(path: "/nonexistent/fabric.net") }
-        #expect(error?.description == "/nonexistent/fabric.net:0: cannot read the file")
+        #expect(error?.description == "/nonexistent/fabric.net:0: cannot read the file (No such file or directory)")
     }
 }

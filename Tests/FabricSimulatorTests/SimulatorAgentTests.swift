@@ -123,9 +123,10 @@ import Testing
     @Test func busyAgentsDropWhatOverflowsTheirBuffer() async throws {
         let (_, _, builder) = try makeClient()
         let transport = SimulatorTransport(fabric: try SimulatedFabric(builder.fabric),
-                                           options: SimulatorOptions(serviceTime: .milliseconds(2), vl15Depth: 2))
-        // Ten at once to one agent with no per-node window: most are dropped.
-        let client = SMPClient(transport: transport, options: SMPClientOptions(maxOutstanding: 10, maxPerDestination: 10, timeout: .milliseconds(5), retries: 0))
+                                           options: SimulatorOptions(serviceTime: .milliseconds(200), vl15Depth: 2))
+        // Ten at once to one agent with no per-node window: most are dropped. The service time is long enough
+        // that all ten arrive while the first is served, even on a loaded machine (2 ms let a third one in).
+        let client = SMPClient(transport: transport, options: SMPClientOptions(maxOutstanding: 10, maxPerDestination: 10, timeout: .milliseconds(600), retries: 0))
         await withTaskGroup(of: Void.self) { group in
             for _ in 0..<10 { group.addTask { _ = try? await client.send(.get(.nodeInfo, route: .local)) } }
         }

@@ -123,7 +123,7 @@ import Testing
             _ = try CaptureWriter(path: "/nonexistent-dir-for-ibcapture/cap.pcap")
             Issue.record("creating a file in a missing directory should fail")
         } catch {
-            #expect(error.description.hasPrefix("/nonexistent-dir-for-ibcapture/cap.pcap: cannot create temporary file /nonexistent-dir-for-ibcapture/.cap.pcap-"))
+            #expect(error.description.hasPrefix("/nonexistent-dir-for-ibcapture/cap.pcap: cannot create temporary file /nonexistent-dir-for-ibcapture/.cap.pcap.tmp-"))
             #expect(error.description.hasSuffix(": No such file or directory"))
             #expect(!error.description.contains("\n"))
         }

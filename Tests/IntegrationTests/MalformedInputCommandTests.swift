@@ -133,6 +133,8 @@ let badInputs: [BadInput] = [
     flag(["sweep", "--once", "--mkey", "0x1234", "--mkey-lease", "65536"], names: "--mkey-lease 65536"),
     flag(["sweep", "--once", "--mkey-protect", "2"], names: "--mkey-protect"),
     flag(["sweep", "--once", "--mkey", "0", "--mkey-lease", "60"], names: "--mkey-lease"),
+    flag(["sweep", "--once", "--routing", "minhop,nue"], names: "--routing: unknown routing engine 'nue'"),
+    flag(["sweep", "--once", "--routing", ""], names: "--routing"),
     flag(["fabric", "generate", "torus-3d", "--dimensions", "4x"], names: "--dimensions 4x"),
     flag(["fabric", "generate", "fat-tree-2", "--radix", "8", "--hosts-per-switch", "6", "--spines", "5"], names: "fat-tree-2"),
     BadInput(name: "unknown CA", arguments: ["discover", "--ca", "nosuchca0", "--output", "{dir}/out.topo"], status: 3, names: "nosuchca0"),

@@ -77,9 +77,9 @@ func judgeFromScratch(_ simulated: SimulatedFabric) async -> (verification: Rout
         let simulated = try SimulatedFabric(fabric)
         simulated.setDead(try #require(fabric.nodes.firstIndex { $0.description == "host-2" }))
         let client = SMPClient(transport: SimulatorTransport(fabric: simulated), options: SMPClientOptions(timeout: .milliseconds(2), retries: 1))
-        let report = try await SubnetSweep(client: client).runOnce(maxPasses: 2)
+        let report = try await SubnetSweep(client: client).runOnce()
         #expect(!report.isHealthy)
-        #expect(report.problems.contains { $0.contains("NodeInfo") || $0.contains("host-2") })
+        #expect(report.problems.contains { $0.description.contains("NodeInfo") || $0.description.contains("host-2") })
         // Everything else is configured and verified.
         #expect(report.verification.isValid)
     }
@@ -92,12 +92,12 @@ func judgeFromScratch(_ simulated: SimulatedFabric) async -> (verification: Rout
         let simulated = try SimulatedFabric(fabric)
         let transport = FabricChange(SimulatorTransport(fabric: simulated)) { $0.setDead(host) }
         let client = SMPClient(transport: transport, options: SMPClientOptions(maxOutstanding: 32, timeout: .milliseconds(2), retries: 1))
-        let report = try await SubnetSweep(client: client).runOnce(maxPasses: 2)
+        let report = try await SubnetSweep(client: client).runOnce()
 
         #expect(!report.isHealthy)
         // The last pass no longer knows the node: it names the port the silent node hangs off.
         let attachment = try #require(fabric[host].knownPorts.first?.remote)
-        #expect(report.problems.contains { $0.contains(fabric.describe(attachment)) }, "\(report.problems)")
+        #expect(report.problems.contains { $0.description.contains(fabric.describe(attachment)) }, "\(report.problems)")
         #expect(report.verification.isValid, "\(report.verification.problems)")
         // Every other linked port is ACTIVE: only the two ends of host-9's link are not.
         #expect(report.activePorts.planned - report.activePorts.active <= 2)

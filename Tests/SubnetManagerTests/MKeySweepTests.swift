@@ -126,7 +126,7 @@ import Testing
         bench.simulator.fabric.setLink(host, up: true)
         let (stuck, _) = try await bench.sweep(key: 0, policy: nil)
         #expect(!stuck.isHealthy)
-        #expect(stuck.problems.contains { $0.contains("holds an M_Key other than this SM's") }, "\(stuck.problems)")
+        #expect(stuck.problems.contains { $0.description.contains("holds an M_Key other than this SM's") }, "\(stuck.problems)")
         #expect(try bench.info(host).state == .initialize)
 
         // With the key it can.

@@ -23,15 +23,16 @@ import Testing
         (.dualRail, GeneratorOptions(radix: 8)),
     ]
 
-    private func sweep(_ fabric: Fabric, lmc: UInt8 = 0, attachment: PortAddress? = nil, transport: SimulatorTransport? = nil) async throws -> (SweepReport, SimulatorTransport, SMPClient) {
+    private func sweep(_ fabric: Fabric, lmc: UInt8 = 0, attachment: PortAddress? = nil, transport: SimulatorTransport? = nil,
+                       routing: [RoutingEngineKind] = RoutingEngineKind.defaultList) async throws -> (SweepReport, SimulatorTransport, SMPClient) {
         let simulator = try transport ?? SimulatorTransport(fabric: SimulatedFabric(fabric, attachment: attachment))
         let client = SMPClient(transport: simulator, options: SMPClientOptions(maxOutstanding: 32))
-        let report = try await SubnetSweep(client: client, options: SweepOptions(lmc: lmc)).runOnce()
+        let report = try await SubnetSweep(client: client, options: SweepOptions(lmc: lmc, routing: routing)).runOnce()
         return (report, simulator, client)
     }
 
     @Test(arguments: kinds.indices, [UInt8(0), 1, 2])
-    func everyPortActiveAndEveryPairDeliveredOnAShortestPath(index: Int, lmc: UInt8) async throws {
+    func everyPortActiveAndEveryPairDeliveredWithoutCreditLoop(index: Int, lmc: UInt8) async throws {
         let (kind, options) = Self.kinds[index]
         let fabric = try generateFabric(kind, options: options)
         let (report, _, _) = try await sweep(fabric, lmc: lmc)
@@ -39,10 +40,29 @@ import Testing
         #expect(report.isHealthy)
         #expect(report.activePorts.active == report.activePorts.planned)
         #expect(report.activePorts.planned == 2 * fabric.links.count)
-        #expect(report.verification.isValid)
+        #expect(report.routing.engine == "deadlock-free")
+        #expect(report.verification.isDelivered)
+        #expect(report.verification.creditLoopsChecked && report.verification.creditLoop == nil, "\(kind): \(report.verification.summary)")
+        if [.fatTree2, .fatTree3, .dualRail].contains(kind) { #expect(report.verification.isValid, "\(kind): \(report.verification.summary)") }
         #expect(report.verification.pairsChecked > 0)
         let linkedCAPorts = fabric.nodes.filter { $0.type != .switch }.flatMap(\.knownPorts).filter { $0.remote != nil }.count
         #expect(report.lids.lidCount == fabric.switches.count + linkedCAPorts << Int(lmc))
+    }
+
+    /// With `routing: [.minhop]` every pair takes a shortest path; on a torus the credit loop that
+    /// leaves is a warning (min-hop promised no deadlock freedom), not a problem.
+    @Test(arguments: kinds.indices)
+    func minHopRoutingIsMinHopAndItsCreditLoopsAreWarnings(index: Int) async throws {
+        let (kind, options) = Self.kinds[index]
+        let fabric = try generateFabric(kind, options: options)
+        let (report, _, _) = try await sweep(fabric, routing: [.minhop])
+        #expect(report.problems.isEmpty, "\(kind): \(report.problems)")
+        #expect(report.routing.engine == "minhop")
+        #expect(report.verification.isValid)
+        if let loop = report.verification.creditLoopDescription {
+            #expect(report.warnings.contains { $0.contains(loop) })
+        }
+        if kind == .torus2D { #expect(report.verification.creditLoop != nil) }
     }
 
     @Test func twoHostsBackToBack() async throws {

@@ -46,6 +46,10 @@ public func runCommand(
     while process.isRunning {
         if Date() > deadline {
             process.terminate()
+            // Some programs ignore SIGTERM when stuck (opensm whose ibsim is gone): SIGKILL after a grace period.
+            let grace = Date().addingTimeInterval(5)
+            while process.isRunning, Date() < grace { usleep(10_000) }
+            if process.isRunning { kill(process.processIdentifier, SIGKILL) }
             process.waitUntilExit()
             throw TestProcessError.timedOut(([executable] + arguments).joined(separator: " "), seconds: timeout)
         }

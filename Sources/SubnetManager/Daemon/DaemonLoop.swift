@@ -191,10 +191,13 @@ struct DaemonLoop {
             logger.notice("\(why)")
             await discoverWhileMaster()
             return
+        } catch .cancelled {
+            // The daemon is stopping: nothing to report.
+            return
         } catch {
             logger.error("heavy sweep failed: \(error)")
             finished(.heavy, started: started, sets: 0, healthy: false)
-            daemon.publish { $0.problems = [.subnetNotHealthy([error.description])] }
+            daemon.publish { $0.problems = [.sweepFailed(error)] }
             nextLightSweep = .now + (options.sweepInterval ?? options.pollInterval)
             return
         }

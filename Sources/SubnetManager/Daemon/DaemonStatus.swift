@@ -15,7 +15,9 @@ public enum SweepKind: String, Sendable, CaseIterable {
 /// Something a running SM noticed and acts on: values a daemon (and its metrics) can match on.
 public enum DaemonProblem: Equatable, Sendable, CustomStringConvertible {
     /// The last configuration pass left the subnet not fully configured.
-    case subnetNotHealthy([String])
+    case subnetNotHealthy([SweepProblem])
+    /// The last configuration pass could not run (no local node, bad guid2lid, too many LIDs, conflicting identities).
+    case sweepFailed(SweepError)
     /// A port flapped and is held down until the given uptime.
     case portHeldDown(String)
     /// An SMInfo Set was refused (wrong SM_Key, illegal control).
@@ -27,7 +29,9 @@ public enum DaemonProblem: Equatable, Sendable, CustomStringConvertible {
 
     public var description: String {
         switch self {
-        case .subnetNotHealthy(let problems): "subnet not fully configured: \(problems.first ?? "")" + (problems.count > 1 ? " (+\(problems.count - 1) more)" : "")
+        case .subnetNotHealthy(let problems):
+            "subnet not fully configured: \(problems.first.map { "\($0)" } ?? "")" + (problems.count > 1 ? " (+\(problems.count - 1) more)" : "")
+        case .sweepFailed(let error): "subnet not fully configured: \(error)"
         case .portHeldDown(let port): "\(port) flaps; held down"
         case .refusedSMInfo(let why): "refused SMInfo: \(why)"
         case .malformedMAD(let why): "malformed MAD: \(why)"

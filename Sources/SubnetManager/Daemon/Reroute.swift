@@ -67,7 +67,8 @@ extension DaemonLoop {
         phases.end("read ports")
         let routes = zip(fabric.shortestRoutes(), previous.discovery.routes).map { $0 ?? $1 }
         let lids = previous.lids
-        let tables = computeMinHopRoutes(fabric, lids: lids)
+        let routed = route(fabric, lids: lids, engines: options.sweep.routing)
+        let tables = routed.tables
         phases.end("route")
         let plan = SubnetSweep.plan(fabric: fabric, lids: lids, tables: tables, origin: origin, options: options.sweep)
         phases.end("plan")
@@ -81,11 +82,14 @@ extension DaemonLoop {
         report.discovery.fabric = fabric
         report.discovery.routes = routes
         report.tables = tables
+        report.routing = routed
         report.apply = apply
         let planned = plan.ports.filter { $0.value.activate }.map(\.key)
         let inactive = planned.filter { apply.portStates[$0] != .active }
         report.activePorts = (planned.count - inactive.count, planned.count)
-        report.problems = apply.failures + (inactive.isEmpty ? [] : ["\(inactive.count) linked port(s) not ACTIVE"])
+        report.problems = apply.failures.map(SweepProblem.programming) + (inactive.isEmpty ? [] : [.portsNotActive(inactive.sorted().map {
+            SweepProblem.PortNotActive(port: $0, name: fabric.describe($0), state: apply.portStates[$0])
+        })])
         subnet = report.holdingWhatWasApplied()
         let healthy = report.problems.isEmpty
         finished(.reroute, started: started, sets: apply.setCount, healthy: healthy, blockSets: apply.blockSets)
