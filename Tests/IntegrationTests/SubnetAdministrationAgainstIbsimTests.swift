@@ -321,3 +321,22 @@ import Testing
         #expect(groups.contains("ff12:401b:ffff::ffff:ffff") && groups.contains("ff12:401b:8010::ffff:ffff"), "\(groups)")
     }
 }
+
+/// `swiftsm run --partitions` with a file it cannot use: one line naming the file (and line), exit 2, before
+/// any port is opened.
+@Suite struct PartitionsFlagTests {
+    @Test func aBadPartitionsFileStopsTheStartWithOneLine() throws {
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("swiftsm-partitions-\(getpid())")
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let bad = directory.appendingPathComponent("partitions.conf")
+        try "Default=0x7fff, ipoib : ALL=full;\nstorage=0x0002, bogus : ALL=full;\n".write(to: bad, atomically: true, encoding: .utf8)
+        let guid2lid = directory.appendingPathComponent("guid2lid").path
+        let result = try runCommand(swiftsmExecutable, ["run", "--partitions", bad.path, "--guid2lid", guid2lid], timeout: 30)
+        #expect(result.status == 2, "\(result.stderr)")
+        let lines = result.stderr.split(separator: "\n")
+        #expect(lines.count == 1 && lines[0].contains("partitions.conf:2"), "\(result.stderr)")
+        let missing = try runCommand(swiftsmExecutable, ["run", "--partitions", directory.path + "/none.conf", "--guid2lid", guid2lid], timeout: 30)
+        #expect(missing.status == 2 && missing.stderr.contains("none.conf"), "\(missing.stderr)")
+    }
+}
