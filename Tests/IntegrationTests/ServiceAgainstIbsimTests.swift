@@ -17,7 +17,7 @@ import Testing
         let receiver = try UnixDatagram.Receiver(path: socket)
         let config = directory + "/swiftsm.conf"
         let logFile = directory + "/swiftsm.log"
-        try "sm_priority 9\nlmc 1\nqos TRUE\nlog_file \(logFile)\n".write(toFile: config, atomically: true, encoding: .utf8)
+        try "sm_priority 9\nlmc 1\nsweep_interval 1\nqos TRUE\nlog_file \(logFile)\n".write(toFile: config, atomically: true, encoding: .utf8)
         let port = Int.random(in: 20_000...40_000)
         let sm = try ibsim.launch(swiftsmExecutable, ["run", "--config", config, "--listen", "127.0.0.1:\(port)", "--guid2lid", directory + "/guid2lid"],
                                   environment: ["SIM_HOST": "host-0", "NOTIFY_SOCKET": socket, "WATCHDOG_USEC": "2000000"], logName: "run.log")
@@ -52,6 +52,26 @@ import Testing
         let text = String(decoding: metrics.body, as: UTF8.self)
         #expect(text.contains("swiftsm_sm_state{state=\"master\"} 1"))
         #expect(text.contains("swiftsm_sm_priority 9"))
+
+        // sweep_interval 1 from the file: a light sweep every second.
+        let lights = decoded.sweepsByKind["light"] ?? 0
+        try await Task.sleep(for: .seconds(3.5))
+        let later = try SMStatus.decode(json: Array(try runCommand(swiftsmExecutable, ["status", "--connect", "127.0.0.1:\(port)", "--format", "json"], timeout: 30).stdout.utf8))
+        #expect((later.sweepsByKind["light"] ?? 0) >= lights + 2, "\(later.sweepsByKind)")
+
+        // A link goes down: the trap, the re-route and the counters show in /status and /metrics.
+        ibsim.console(#"Unlink "leaf-2"[3]"#)
+        var afterUnlink = later
+        let unlinkDeadline = Date().addingTimeInterval(20)
+        while Date() < unlinkDeadline, (afterUnlink.trapsByNumber["128"] ?? 0) == 0 || (afterUnlink.sweepsByKind["reroute"] ?? 0) == 0 {
+            try await Task.sleep(for: .milliseconds(200))
+            afterUnlink = try SMStatus.decode(json: Array(try runCommand(swiftsmExecutable, ["status", "--connect", "127.0.0.1:\(port)", "--format", "json"], timeout: 30).stdout.utf8))
+        }
+        #expect((afterUnlink.trapsByNumber["128"] ?? 0) >= 1, "\(afterUnlink.trapsByNumber)")
+        #expect((afterUnlink.sweepsByKind["reroute"] ?? 0) >= 1, "\(afterUnlink.sweepsByKind)")
+        #expect(afterUnlink.linkedPorts == decoded.linkedPorts - 2, "one link fewer: \(afterUnlink.linkedPorts) of \(decoded.linkedPorts)")
+        let metricsAfter = String(decoding: try await StatusClient.get(host: "127.0.0.1", port: port, path: "/metrics").body, as: UTF8.self)
+        #expect(metricsAfter.contains("swiftsm_traps_total{trap=\"128\"}"), "\(metricsAfter.prefix(2000))")
 
         // lmc 1 from the file: every host port's LID is even (aligned to 2).
         let discovered = try ibsim.run("/usr/sbin/ibnetdiscover", [], timeout: 60, environment: ["SIM_HOST": "host-1"])
