@@ -49,18 +49,7 @@ func farthestFromHosts(_ graph: SwitchGraph, _ destinations: RoutingDestinations
         distance[slot] = 0
         queue.append(Int32(slot))
     }
-    var head = 0
-    while head < queue.count {
-        let current = Int(queue[head])
-        head += 1
-        for edge in Int(graph.adjacencyStart[current])..<Int(graph.adjacencyStart[current + 1]) {
-            let other = Int(graph.adjacencyNeighbor[edge])
-            if distance[other] < 0 {
-                distance[other] = distance[current] + 1
-                queue.append(Int32(other))
-            }
-        }
-    }
+    graph.spreadHops(&distance, from: &queue)
     let farthest = distance.max() ?? 0
     guard farthest > 0 else { return [] }
     return (0..<graph.count).filter { distance[$0] == farthest }
@@ -71,20 +60,7 @@ func farthestFromHosts(_ graph: SwitchGraph, _ destinations: RoutingDestinations
 func upDownKeys(_ graph: SwitchGraph, roots: [Int]) -> [Int] {
     var rank = [Int32](repeating: -1, count: graph.count)
     var queue: [Int32] = []
-    func spread() {
-        var head = 0
-        while head < queue.count {
-            let current = Int(queue[head])
-            head += 1
-            for edge in Int(graph.adjacencyStart[current])..<Int(graph.adjacencyStart[current + 1]) {
-                let other = Int(graph.adjacencyNeighbor[edge])
-                if rank[other] < 0 {
-                    rank[other] = rank[current] + 1
-                    queue.append(Int32(other))
-                }
-            }
-        }
-    }
+    func spread() { graph.spreadHops(&rank, from: &queue) }
     for root in roots where rank[root] < 0 {
         rank[root] = 0
         queue.append(Int32(root))
@@ -195,4 +171,24 @@ func upDownEntries(_ graph: SwitchGraph, _ destinations: RoutingDestinations, ro
         }
     }
     return entries
+}
+
+extension SwitchGraph {
+    /// Breadth-first over the inter-switch links from the slots in `queue` (whose hops are set): every slot
+    /// not reached yet (-1) gets one more hop than the slot it is first reached from. `queue` is used up.
+    func spreadHops(_ hops: inout [Int32], from queue: inout [Int32]) {
+        var head = 0
+        while head < queue.count {
+            let current = Int(queue[head])
+            head += 1
+            for edge in Int(adjacencyStart[current])..<Int(adjacencyStart[current + 1]) {
+                let other = Int(adjacencyNeighbor[edge])
+                if hops[other] < 0 {
+                    hops[other] = hops[current] + 1
+                    queue.append(Int32(other))
+                }
+            }
+        }
+        queue.removeAll(keepingCapacity: true)
+    }
 }
