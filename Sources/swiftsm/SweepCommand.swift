@@ -21,7 +21,7 @@ struct Sweep: AsyncParsableCommand {
 
     @OptionGroup var fabric: FabricAccessOptions
 
-    @Flag(help: "Sweep once and exit (the only mode so far).")
+    @Flag(help: "Sweep once and exit (swiftsm run is the SM as a service).")
     var once = false
 
     @OptionGroup var subnet: SubnetOptions
@@ -38,7 +38,7 @@ struct Sweep: AsyncParsableCommand {
     var stats = false
 
     func validate() throws {
-        guard once else { throw ValidationError("only --once is supported so far: there is no daemon mode yet") }
+        guard once else { throw ValidationError("sweep needs --once (to run as the subnet's SM, use swiftsm run)") }
         try subnet.validate(with: fabric)
         guard (1...3600).contains(convergenceDeadline) else { throw ValidationError("--convergence-deadline \(convergenceDeadline) is outside 1-3600 seconds") }
         if let routing, case .failure(let error) = RoutingEngineKind.parseList(routing) { throw ValidationError("--routing: \(error.reason)") }
