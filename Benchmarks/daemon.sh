@@ -16,6 +16,10 @@ leaf=$(awk '/^Switch/ { gsub(/"/, "", $3); print $3; exit }' "$topo")
 uplink=$(( radix / 2 + 1 ))
 echo "fabric: fat-tree-3 radix $radix ($(sed -n 2p "$topo" | tr -d '#')); link failed: \"$leaf\"[$uplink]"
 
+# Every SM started here is ended on exit too, also when a wait times out (set -e ends the script there).
+started=()
+trap 'kill -9 "${started[@]}" $ibsim_pid 2>/dev/null || true; rm -rf "$work"' EXIT
+
 start_ibsim() {
     export IBSIM_SOCKNAME="swiftsm-daemon-bench-$$-$RANDOM"
     rm -f "$work/console"; mkfifo "$work/console"
@@ -26,6 +30,7 @@ start_ibsim() {
 }
 stop_ibsim() { exec 3>&-; kill -9 "$ibsim_pid" 2>/dev/null; wait "$ibsim_pid" 2>/dev/null || true; }
 sm() { (cd "$work" && SIM_HOST=${SIM_HOST:-host-0} LD_PRELOAD=$preload exec "$swiftsm" run --guid2lid "$work/guid2lid.$1" -v "${@:2}") > "$work/$1.log" 2>&1 & echo $!; }
+track() { started+=("$1"); }
 # wait_for FILE PATTERN COUNT [TIMEOUT]: until PATTERN occurs COUNT times in FILE.
 count_in() { local n; n=$(grep -c "$2" "$1" 2>/dev/null) || true; echo "${n:-0}"; }
 wait_for() {
@@ -44,7 +49,7 @@ start_ibsim
 t0=$(now); (cd "$work" && SIM_HOST=host-0 LD_PRELOAD=$preload timeout 120 ibnetdiscover > /dev/null 2>&1); t1=$(now)
 echo "anchor  ibnetdiscover: $(echo "$t1 - $t0" | bc) s"
 
-pid=$(sm a --sweep-interval 1)
+pid=$(sm a --sweep-interval 1); track "$pid"
 wait_for "$work/a.log" "subnet up" 1
 wait_for "$work/a.log" "light pass" 5
 echo "light sweeps (time s, SMPs):"; pass_figures "$work/a.log" light | head -5 | sed 's/^/  /'
@@ -59,7 +64,7 @@ echo "re-route after the trap: $(pass_figures "$work/a.log" reroute | tail -1) (
 echo "ReLink \"$leaf\"[$uplink]" >&3; sleep 2
 
 # Takeover: a second SwiftSM as STANDBY; the master is killed.
-pid_b=$(SIM_HOST=host-1 sm b --sweep-interval 10)
+pid_b=$(SIM_HOST=host-1 sm b --sweep-interval 10); track "$pid_b"
 wait_for "$work/b.log" "STANDBY: polling" 1
 kill -9 "$pid"; killed=$(now)
 wait_for "$work/b.log" "subnet up" 1 60
@@ -73,7 +78,7 @@ stop_ibsim
 # started straight in the background of a script, opensm 3.3.23 under umad2sim never finishes its first sweep.)
 start_ibsim
 (cd "$work" && SIM_HOST=host-0 LD_PRELOAD=$preload OSM_TMP_DIR=$work OSM_CACHE_DIR=$work exec timeout 900 opensm -D 0x03 -f "$work/opensm.log") > /dev/null 2>&1 &
-osm=$!
+osm=$!; track $osm
 wait_for "$work/opensm.log" "SUBNET UP" 1 300
 configured=$(count_in "$work/opensm.log" "tables configured on all switches")
 t0=$(now); echo "Unlink \"$leaf\"[$uplink]" >&3
@@ -84,11 +89,11 @@ kill -TERM $osm; wait $osm 2>/dev/null || true
 stop_ibsim
 
 start_ibsim
-pid=$(sm c --sweep-interval 10)
+pid=$(sm c --sweep-interval 10); track "$pid"
 wait_for "$work/c.log" "subnet up" 1
 printf 'sminfo_polling_timeout 1000\npolling_retry_number 2\n' > "$work/osm.conf"
 (cd "$work" && SIM_HOST=host-1 LD_PRELOAD=$preload OSM_TMP_DIR=$work OSM_CACHE_DIR=$work exec timeout 900 opensm -F "$work/osm.conf" -D 0x03 -f "$work/opensm2.log") > /dev/null 2>&1 &
-osm=$!
+osm=$!; track $osm
 wait_for "$work/opensm2.log" "Entering STANDBY state" 1 60
 kill -9 "$pid"; killed=$(now)
 if wait_for "$work/opensm2.log" "SUBNET UP" 1 120; then
