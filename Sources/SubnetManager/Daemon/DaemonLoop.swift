@@ -237,14 +237,9 @@ struct DaemonLoop {
 
     /// Another master outranks us: learn the SMs again and let the state machine step down.
     mutating func discoverWhileMaster() async {
-        guard let fabric = subnet?.discovery else {
-            let discovery = await FabricDiscoverer(client: client, logger: logger).discover()
-            let found = await SMContact.find(in: discovery.fabric, routes: discovery.routes, client: client, smKey: options.smKey)
-            remember(found.contacts)
-            handle(.discovered(found.contacts.map(\.remote)))
-            return
-        }
-        let found = await SMContact.find(in: fabric.fabric, routes: fabric.routes, client: client, smKey: options.smKey)
+        let known: DiscoveryResult
+        if let discovery = subnet?.discovery { known = discovery } else { known = await FabricDiscoverer(client: client, logger: logger).discover() }
+        let found = await SMContact.find(in: known.fabric, routes: known.routes, client: client, smKey: options.smKey)
         remember(found.contacts)
         handle(.discovered(found.contacts.map(\.remote)))
     }

@@ -43,9 +43,6 @@ struct TrapBatch {
         if due == nil { due = now + coalescing }
     }
 
-    /// Switches held down right now.
-    func heldDownIssuers(now: ContinuousClock.Instant) -> [LID] { heldDown.filter { now < $0.value }.map(\.key).sorted() }
-
     /// Takes the batch, leaving it empty.
     mutating func take() -> (issuers: Set<LID>, smPorts: Set<LID>) {
         defer {
