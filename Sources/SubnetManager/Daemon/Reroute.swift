@@ -134,7 +134,7 @@ extension DaemonLoop {
                     changes.needsHeavyPass = "something new is cabled to \(fabric.describe(address))"
                     return changes
                 }
-                let farPort = PortAddress(node: node, port: fabric[node].type == .switch ? far.localPortNumber : far.localPortNumber)
+                let farPort = PortAddress(node: node, port: far.localPortNumber)
                 guard fabric[farPort] != nil, let farInfo = try? await client.get(
                     PortInfo.self, modifier: UInt32(farPort.port.rawValue), route: route, node: far.nodeGUID)
                 else {
