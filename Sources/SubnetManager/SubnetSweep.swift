@@ -63,6 +63,9 @@ public struct SweepReport: Sendable {
     public var problems: [SweepProblem]
     /// Passes run (each a discovery, and unless it found conflicting identities, a plan applied).
     public var passes = 1
+    /// The other SMs this pass found (ports advertising IsSM that answered SMInfo), so that the daemon
+    /// need not ask them again.
+    var otherSubnetManagers: [FoundSubnetManager] = []
 
     public var isHealthy: Bool { problems.isEmpty }
     /// Linked ports that ended ACTIVE, of those planned to be.
@@ -315,9 +318,11 @@ public struct SubnetSweep: Sendable {
         if verification.failures(promised: routed.guarantees).isEmpty, let loop = verification.creditLoopDescription {
             warnings.append("\(routed.engine) routes are not deadlock-free: \(loop)")
         }
-        return SweepReport(
+        var report = SweepReport(
             discovery: discovery, lids: lids, tables: tables, routing: routed, apply: apply, verification: verification, phases: phases,
             warnings: warnings, problems: problems, activePorts: (planned.count - inactive.count, planned.count))
+        report.otherSubnetManagers = others.found
+        return report
     }
 
     /// The desired state: port settings for every endport and link, and every switch's table.
