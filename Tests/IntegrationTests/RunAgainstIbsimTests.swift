@@ -201,6 +201,17 @@ import Testing
         let (withHost, _) = try Self.settle(ibsim, links: 16)
         #expect(withHost.isConfigured, "\(withHost.problems)\n\(ibsim.read("swiftsm.log").suffix(3000))")
         #expect(withHost.lidByPortGUID.allSatisfy { initial.lidByPortGUID[$0.key] == $0.value }, "a port's LID changed")
+
+        // Links that go down and come back before the SM handles the first trap: their ports wait in INIT while
+        // the model still has the link. The re-route must bring them up again (it used to see "no change").
+        ibsim.console(#"Unlink "leaf-3"[2]"#)
+        ibsim.console(#"ReLink "leaf-3"[2]"#)
+        ibsim.console(#"Unlink "leaf-1"[4]"#)
+        ibsim.console(#"ReLink "leaf-1"[4]"#)
+        let (bounced, _) = try Self.settle(ibsim, links: 16)
+        let bouncedLinksUp = bounced.isConfigured
+        #expect(bouncedLinksUp, "\(bounced.problems)\n\(ibsim.read("swiftsm.log").suffix(3000))")
+        #expect(bounced.lidByPortGUID == initial.lidByPortGUID)
         #expect(ibsim.read("swiftsm.log").components(separatedBy: "Trap 128").count >= 3, "\(ibsim.read("swiftsm.log"))")
     }
 }
