@@ -326,7 +326,8 @@ public struct SubnetSweep: Sendable {
         let ports = ConfigurationPlan.portSettings(
             for: fabric, lids: { lids.lid(of: $0) }, lmc: options.lmc, smLID: smLID, subnetTimeout: options.subnetTimeout, mKey: options.mKey)
         let switches = tables.rawTablesBySwitch().mapValues { SwitchProgram(top: tables.top, entries: $0) }
-        return ConfigurationPlan(ports: ports, switches: switches, smPort: origin)
+        let lanes = VirtualLanePlan.plan(for: fabric, operationalVLs: { ports[$0]?.operationalVLs })
+        return ConfigurationPlan(ports: ports, switches: switches, smPort: origin, virtualLanes: lanes)
     }
 
     /// What the first engine of `engines` promises, which tables held by the switches must keep to be kept.
