@@ -63,6 +63,9 @@ public struct SweepReport: Sendable {
     public var problems: [SweepProblem]
     /// Passes run (each a discovery, and unless it found conflicting identities, a plan applied).
     public var passes = 1
+    /// The SL2VL and VL arbitration tables the ports answered with in the last heavy pass (a re-route
+    /// keeps them: it does not program them).
+    public var virtualLanes = VirtualLaneTables()
 
     public var isHealthy: Bool { problems.isEmpty }
     /// Linked ports that ended ACTIVE, of those planned to be.
@@ -281,7 +284,10 @@ public struct SubnetSweep: Sendable {
         let tables = routed.tables
         endPhase("route")
 
-        let plan = Self.plan(fabric: fabric, lids: lids, tables: tables, origin: origin, options: options)
+        var desired = Self.plan(fabric: fabric, lids: lids, tables: tables, origin: origin, options: options)
+        let portSettings = desired.ports
+        desired.virtualLanes = VirtualLanePlan.plan(for: fabric, operationalVLs: { portSettings[$0]?.operationalVLs })
+        let plan = desired
         let programmer = FabricProgrammer(client: client, logger: logger)
         let configured = await programmer.configure(plan, to: fabric, routes: discovery.routes, knownTables: known)
         endPhase("program")
@@ -315,9 +321,11 @@ public struct SubnetSweep: Sendable {
         if verification.failures(promised: routed.guarantees).isEmpty, let loop = verification.creditLoopDescription {
             warnings.append("\(routed.engine) routes are not deadlock-free: \(loop)")
         }
-        return SweepReport(
+        var report = SweepReport(
             discovery: discovery, lids: lids, tables: tables, routing: routed, apply: apply, verification: verification, phases: phases,
             warnings: warnings, problems: problems, activePorts: (planned.count - inactive.count, planned.count))
+        report.virtualLanes = apply.virtualLanes.tables(in: fabric)
+        return report
     }
 
     /// The desired state: port settings for every endport and link, and every switch's table.
@@ -326,8 +334,7 @@ public struct SubnetSweep: Sendable {
         let ports = ConfigurationPlan.portSettings(
             for: fabric, lids: { lids.lid(of: $0) }, lmc: options.lmc, smLID: smLID, subnetTimeout: options.subnetTimeout, mKey: options.mKey)
         let switches = tables.rawTablesBySwitch().mapValues { SwitchProgram(top: tables.top, entries: $0) }
-        let lanes = VirtualLanePlan.plan(for: fabric, operationalVLs: { ports[$0]?.operationalVLs })
-        return ConfigurationPlan(ports: ports, switches: switches, smPort: origin, virtualLanes: lanes)
+        return ConfigurationPlan(ports: ports, switches: switches, smPort: origin)
     }
 
     /// What the first engine of `engines` promises, which tables held by the switches must keep to be kept.
