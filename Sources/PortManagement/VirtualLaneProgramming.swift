@@ -13,6 +13,12 @@ public struct VirtualLaneOutcome: Sendable {
     public var slToVL: [VirtualLanePlan.TableKey: SLToVLMappingTable] = [:]
     /// Every planned arbitration block as the port answered.
     public var arbitration: [VirtualLanePlan.ArbitrationKey: VLArbitrationTableBlock] = [:]
+
+    public init(slToVL: [VirtualLanePlan.TableKey: SLToVLMappingTable] = [:],
+                arbitration: [VirtualLanePlan.ArbitrationKey: VLArbitrationTableBlock] = [:]) {
+        self.slToVL = slToVL
+        self.arbitration = arbitration
+    }
 }
 
 extension FabricProgrammer {

@@ -295,12 +295,16 @@ public struct SubnetSweep: Sendable {
         // The tables are final now: verify them (CPU) while the ports go ACTIVE (the fabric's time).
         // On the shared pool: the SM may be running on a transport's event loop, which this must not hold up.
         let reported = configured.report.tables
+        // The SL2VL tables the switches answered with: each hop of a route takes the VL they give its SL.
+        let lanes = configured.report.virtualLanes.tables(in: fabric)
+        let serviceLevel = routed.guarantees.serviceLevel
         async let checked = withTaskExecutorPreference(globalConcurrentExecutor) {
             // Switches that answered with exactly the plan hold the computed tables, which verification
             // reads as they are; anything else is verified as the switches answered it.
             Self.holdsPlannedTables(reported, plan: plan)
-                ? verifyRoutes(fabric, lids: lids, tables: tables)
-                : verifyRoutes(fabric, lids: lids, tables: ReportedTables(reported, nodeCount: fabric.nodes.count))
+                ? verifyRoutes(fabric, lids: lids, tables: tables, virtualLanes: lanes, serviceLevel: serviceLevel)
+                : verifyRoutes(fabric, lids: lids, tables: ReportedTables(reported, nodeCount: fabric.nodes.count),
+                               virtualLanes: lanes, serviceLevel: serviceLevel)
         }
         let apply = await programmer.activate(configured, plan: plan, fabric: fabric, routes: discovery.routes)
         endPhase("activate")
@@ -324,7 +328,7 @@ public struct SubnetSweep: Sendable {
         var report = SweepReport(
             discovery: discovery, lids: lids, tables: tables, routing: routed, apply: apply, verification: verification, phases: phases,
             warnings: warnings, problems: problems, activePorts: (planned.count - inactive.count, planned.count))
-        report.virtualLanes = apply.virtualLanes.tables(in: fabric)
+        report.virtualLanes = lanes
         return report
     }
 

@@ -1,3 +1,4 @@
+import FabricModel
 import Foundation
 import TestSupport
 import Testing
@@ -84,5 +85,24 @@ import Testing
                                        environment: Self.onHost.merging(["OSM_TMP_DIR": directory, "OSM_CACHE_DIR": directory]) { $1 })
         #expect(opensm.status == 0, "opensm: \(opensm.stderr)")
         #expect(try read(reference) == ours)
+    }
+
+    /// `swiftsm verify` reads the SL2VL tables back and walks the routes on the VL they give: min-hop on a torus
+    /// has a credit loop on whatever single VL the SL takes (ibsim's SL 7 on VL 7, SL 12 folded onto VL 4).
+    @Test func verifyNamesTheVLOfACreditLoopFromTheSwitchesTables() throws {
+        let ibsim = try IbsimFabric(topology: try generateTopology(.torus2D, options: GeneratorOptions(dimensions: [4, 4])))
+        defer { ibsim.stop() }
+        let onHost = ["SIM_HOST": "host-0"]
+        let sweep = try ibsim.run(swiftsmExecutable, ["sweep", "--once", "--routing", "minhop"], environment: onHost)
+        #expect(sweep.status == 0, "sweep: \(sweep.stdout) \(sweep.stderr)")
+        for (sl, vl) in [(0, 0), (7, 7), (12, 4)] {
+            let verified = try ibsim.run(swiftsmExecutable, ["verify", "--service-level", "\(sl)"], environment: onHost)
+            #expect(verified.status == 1, "verify SL \(sl): \(verified.stdout) \(verified.stderr)")
+            #expect(verified.stderr.contains("credit loop on VL \(vl) through"), "SL \(sl): \(verified.stderr)")
+        }
+        let deadlockFree = try ibsim.run(swiftsmExecutable, ["sweep", "--once"], environment: onHost)
+        #expect(deadlockFree.status == 0, "sweep: \(deadlockFree.stdout) \(deadlockFree.stderr)")
+        let clean = try ibsim.run(swiftsmExecutable, ["verify", "--service-level", "7"], environment: onHost)
+        #expect(clean.status == 0, "verify: \(clean.stdout) \(clean.stderr)")
     }
 }
