@@ -59,7 +59,9 @@ public struct FabricProgrammer: Sendable {
     ///
     /// `knownTables` are tables this SM wrote before and the switches still hold (by node): their blocks are
     /// compared with the plan without reading them back, and only those that differ are written.
-    public func configure(_ plan: ConfigurationPlan, to fabric: Fabric, routes: [DirectedRoute], knownTables: [Int: [UInt8]] = [:]) async -> Configured {
+    /// `knownVirtualLanes`: SL2VL and arbitration tables the ports are believed to hold, compared without reading.
+    public func configure(_ plan: ConfigurationPlan, to fabric: Fabric, routes: [DirectedRoute], knownTables: [Int: [UInt8]] = [:],
+                          knownVirtualLanes: VirtualLaneOutcome? = nil) async -> Configured {
         var report = ApplyReport()
         let limit = client.runnerCount
         var latest: [PortAddress: PortInfo] = [:]
@@ -82,7 +84,7 @@ public struct FabricProgrammer: Sendable {
         async let portOutcomes = mapConcurrently(portJobs, limit: limit, executors: client.runnerExecutors) { address, settings in
             await FabricProgrammer(client: client).configure(address, settings, fabric: fabric, routes: routes)
         }
-        async let laneOutcome = programVirtualLanes(plan.virtualLanes, fabric: fabric, routes: routes)
+        async let laneOutcome = programVirtualLanes(plan.virtualLanes, fabric: fabric, routes: routes, known: knownVirtualLanes)
         let tableOutcomes = await programTables(plan, fabric: fabric, routes: routes, limit: limit, known: knownTables)
         for ((address, _), outcome) in zip(portJobs, await portOutcomes) { outcome.record(into: &report, latest: &latest, address: address) }
         report.switchInfoSets = tableOutcomes.switchInfoSets

@@ -129,8 +129,11 @@ public struct SubnetSweep: Sendable {
     ///
     /// `discovery`: a discovery just made (a running SM's DISCOVERING pass), used by the first pass instead of
     /// discovering again.
+    ///
+    /// `knownVirtualLanes`: the SL2VL and arbitration tables a running SM saw in its last heavy pass; the first
+    /// pass compares against them (where the ports were not reset since) instead of reading them all again.
     public func runOnce(knownTables: [GUID: [UInt8]] = [:], keepValidTables: Bool = false,
-                        discovery: DiscoveryResult? = nil) async throws(SweepError) -> SweepReport {
+                        discovery: DiscoveryResult? = nil, knownVirtualLanes: HeldVirtualLanes? = nil) async throws(SweepError) -> SweepReport {
         let clock = ContinuousClock()
         let deadline = clock.now + options.convergenceDeadline
         var last: SweepReport?
@@ -145,7 +148,7 @@ public struct SubnetSweep: Sendable {
             do {
                 // Known tables hold only until this sweep writes: a re-planning pass reads what the switches hold.
                 report = try await pass(knownTables: passNumber == 1 ? knownTables : [:], keepValidTables: keepValidTables,
-                                        discovery: passNumber == 1 ? discovery : nil)
+                                        discovery: passNumber == 1 ? discovery : nil, knownVirtualLanes: passNumber == 1 ? knownVirtualLanes : nil)
             } catch .conflictingIdentities(let why) where !Task.isCancelled {
                 // A cable moved mid-discovery clears up on a fresh look; a true duplicate GUID does not.
                 logger.info("conflicting identities (\(why)); discovering again")
@@ -221,7 +224,8 @@ public struct SubnetSweep: Sendable {
         }
     }
 
-    private func pass(knownTables: [GUID: [UInt8]], keepValidTables: Bool, discovery made: DiscoveryResult?) async throws(SweepError) -> SweepReport {
+    private func pass(knownTables: [GUID: [UInt8]], keepValidTables: Bool, discovery made: DiscoveryResult?,
+                      knownVirtualLanes: HeldVirtualLanes?) async throws(SweepError) -> SweepReport {
         var phases: [(name: String, duration: Duration)] = []
         let clock = ContinuousClock()
         var started = clock.now
@@ -289,7 +293,8 @@ public struct SubnetSweep: Sendable {
         desired.virtualLanes = VirtualLanePlan.plan(for: fabric, operationalVLs: { portSettings[$0]?.operationalVLs })
         let plan = desired
         let programmer = FabricProgrammer(client: client, logger: logger)
-        let configured = await programmer.configure(plan, to: fabric, routes: discovery.routes, knownTables: known)
+        let configured = await programmer.configure(plan, to: fabric, routes: discovery.routes, knownTables: known,
+                                                     knownVirtualLanes: knownVirtualLanes?.known(in: fabric))
         endPhase("program")
 
         // The tables are final now: verify them (CPU) while the ports go ACTIVE (the fabric's time).
