@@ -76,7 +76,8 @@ extension FabricProgrammer {
                 let modifier = isSwitch ? SLToVLMappingTable.modifier(input: key.input, output: key.port.port) : 0
                 let (read, set, answer) = await Self.reconcile(wanted, held: held, matches: { $0 == wanted }, modifier: modifier, route: route,
                                                                guid: node.guid, client: client, what: "\(fabric.describe(key.port)) SL2VL (input \(key.input))")
-                return (read, set, Answer(answer, Answer.slToVL))
+                // A table equal to the plan's keeps the plan's bytes: millions of pairs on a large fabric share a few buffers.
+                return (read, set, Answer(answer) { Answer.slToVL($0 == wanted ? wanted : $0) })
             case .arbitration(let key, let wanted, let held):
                 let node = fabric[key.port.node]
                 let isSwitch = node.type == .switch
