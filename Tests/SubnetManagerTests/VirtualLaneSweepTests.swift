@@ -3,7 +3,7 @@ import FabricSimulator
 import IBTransport
 import IBWire
 import Routing
-import SubnetManager
+@testable import SubnetManager
 import TestSupport
 import Testing
 
@@ -32,5 +32,34 @@ import Testing
         #expect(remembered.apply.setCount == 0)
         #expect(remembered.apply.virtualLanes.reads == 0)
         #expect(remembered.virtualLanes == second.virtualLanes)
+    }
+
+    /// Tables remembered from the last heavy pass are trusted only where the ports were not reset since:
+    /// a CA port back in INIT, or a switch with a linked port not ACTIVE, is read again.
+    @Test func rememberedTablesOfResetPortsAreNotTrusted() async throws {
+        let fabric = try generateFabric(.fatTree2, options: GeneratorOptions(radix: 4))
+        let client = SMPClient(transport: SimulatorTransport(fabric: try SimulatedFabric(fabric)))
+        _ = try await SubnetSweep(client: client).runOnce()
+        // A later pass discovers the ports ACTIVE, as a running SM's next heavy pass does.
+        let report = try await SubnetSweep(client: client).runOnce()
+        let held = HeldVirtualLanes(report)
+        var observed = report.discovery.fabric
+        #expect(held.known(in: observed).slToVL.count == report.apply.virtualLanes.slToVL.count)
+        let host = try #require(observed.channelAdapters.first)
+        let leaf = try #require(observed[host].knownPorts.first?.remote?.node)
+        var hostPort = try #require(observed[host].knownPorts.first)
+        hostPort.state = .initialize
+        try observed.setPort(hostPort, of: host)
+        // (the leaf's port toward that host is still ACTIVE in this model: only the host's own tables go)
+        let known = held.known(in: observed)
+        #expect(!known.slToVL.keys.contains { $0.port.node == host })
+        #expect(!known.arbitration.keys.contains { $0.port.node == host })
+        #expect(known.slToVL.keys.contains { $0.port.node == leaf })
+        var leafPort = try #require(observed[leaf].knownPorts.first { $0.remote?.node == host })
+        leafPort.state = .initialize
+        try observed.setPort(leafPort, of: leaf)
+        let afterSwitchReset = held.known(in: observed)
+        #expect(!afterSwitchReset.slToVL.keys.contains { $0.port.node == leaf })
+        #expect(afterSwitchReset.slToVL.keys.contains { observed[$0.port.node].type == .switch })
     }
 }
