@@ -28,6 +28,8 @@ public struct SweepOptions: Sendable {
     public var passesWithoutProgress: Int
     /// The routing engines to try, in order (`--routing`): the first that succeeds and keeps its promise routes.
     public var routing: [RoutingEngineKind]
+    /// Program SL2VL and VL arbitration tables (opensm.conf `qos`); false leaves them as they are.
+    public var virtualLanes = true
 
     public init(lmc: UInt8 = 0, guid2lidPath: String? = nil, subnetTimeout: UInt8 = 18, priority: UInt8 = 0, force: Bool = false,
                 mKey: MKeyPolicy? = nil, convergenceDeadline: Duration = .seconds(30), passesWithoutProgress: Int = 2,
@@ -290,7 +292,9 @@ public struct SubnetSweep: Sendable {
 
         var desired = Self.plan(fabric: fabric, lids: lids, tables: tables, origin: origin, options: options)
         let portSettings = desired.ports
-        desired.virtualLanes = VirtualLanePlan.plan(for: fabric, operationalVLs: { portSettings[$0]?.operationalVLs })
+        if options.virtualLanes {
+            desired.virtualLanes = VirtualLanePlan.plan(for: fabric, operationalVLs: { portSettings[$0]?.operationalVLs })
+        }
         let plan = desired
         let programmer = FabricProgrammer(client: client, logger: logger)
         let configured = await programmer.configure(plan, to: fabric, routes: discovery.routes, knownTables: known,

@@ -89,6 +89,7 @@ extension SweepOptions {
         self.init(lmc: configuration.lmc, guid2lidPath: guid2lidPath, subnetTimeout: configuration.subnetTimeout,
                   priority: configuration.smPriority, force: configuration.ignoreOtherSM, mKey: mKey,
                   routing: RoutingEngineKind.fromOpenSM(configuration.routingEngines))
+        virtualLanes = configuration.qos
     }
 }
 

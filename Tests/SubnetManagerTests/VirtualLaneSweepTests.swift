@@ -63,3 +63,18 @@ import Testing
         #expect(afterSwitchReset.slToVL.keys.contains { observed[$0.port.node].type == .switch })
     }
 }
+
+extension VirtualLaneSweepTests {
+    /// opensm.conf `qos FALSE` (SweepOptions.virtualLanes false): no SL2VL or VL arbitration SMP at all.
+    @Test func withQoSOffNoTableIsReadOrWritten() async throws {
+        let fabric = try generateFabric(.fatTree2, options: GeneratorOptions(radix: 4))
+        let client = SMPClient(transport: SimulatorTransport(fabric: try SimulatedFabric(fabric)))
+        var options = SweepOptions()
+        options.virtualLanes = false
+        let report = try await SubnetSweep(client: client, options: options).runOnce()
+        #expect(report.isHealthy, "\(report.problems)")
+        #expect(report.apply.virtualLanes.reads == 0 && report.apply.virtualLanes.sets == 0)
+        #expect(client.statistics.sent.keys.allSatisfy { $0.attribute != .slToVLMappingTable && $0.attribute != .vlArbitrationTable })
+        #expect(report.verification.creditLoopsChecked)
+    }
+}
