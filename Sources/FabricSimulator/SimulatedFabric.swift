@@ -25,6 +25,10 @@ struct SimulatedPort {
     var remote: PortAddress?
     /// When a running M_Key lease timer runs out, on the fabric's clock (see `MKeyEnforcement.swift`).
     var mKeyLeaseDeadline: Duration?
+    /// SL2VL tables written, by input port (0 on a CA); unwritten ones hold ibsim's default.
+    var slToVL: [UInt8: UInt64] = [:]
+    /// VL arbitration blocks written (1-4), the port's capacity of entries each; unwritten: ibsim's default.
+    var vlArbitration: [UInt8: [VLArbitrationEntry]] = [:]
 }
 
 /// An in-process fabric of switches and CAs whose agents answer SMPs as real ones do: directed-route

@@ -53,6 +53,7 @@ public struct SAAttributeID: RawRepresentable, Hashable, Sendable, CustomStringC
     public static let informInfo = SAAttributeID(rawValue: 0x0003)
     public static let nodeRecord = SAAttributeID(rawValue: 0x0011)
     public static let portInfoRecord = SAAttributeID(rawValue: 0x0012)
+    public static let slToVLMappingTableRecord = SAAttributeID(rawValue: 0x0013)
     public static let switchInfoRecord = SAAttributeID(rawValue: 0x0014)
     public static let linearForwardingTableRecord = SAAttributeID(rawValue: 0x0015)
     public static let smInfoRecord = SAAttributeID(rawValue: 0x0018)
@@ -61,6 +62,7 @@ public struct SAAttributeID: RawRepresentable, Hashable, Sendable, CustomStringC
     public static let serviceRecord = SAAttributeID(rawValue: 0x0031)
     public static let pKeyTableRecord = SAAttributeID(rawValue: 0x0033)
     public static let pathRecord = SAAttributeID(rawValue: 0x0035)
+    public static let vlArbitrationTableRecord = SAAttributeID(rawValue: 0x0036)
     public static let mcMemberRecord = SAAttributeID(rawValue: 0x0038)
     public static let informInfoRecord = SAAttributeID(rawValue: 0x00F3)
 
@@ -78,6 +80,8 @@ public struct SAAttributeID: RawRepresentable, Hashable, Sendable, CustomStringC
         case .guidInfoRecord: "GUIDInfoRecord"
         case .serviceRecord: "ServiceRecord"
         case .pKeyTableRecord: "P_KeyTableRecord"
+        case .slToVLMappingTableRecord: "SLtoVLMappingTableRecord"
+        case .vlArbitrationTableRecord: "VLArbitrationTableRecord"
         case .pathRecord: "PathRecord"
         case .mcMemberRecord: "MCMemberRecord"
         case .informInfoRecord: "InformInfoRecord"

@@ -89,6 +89,7 @@ extension SweepOptions {
         self.init(lmc: configuration.lmc, guid2lidPath: guid2lidPath, subnetTimeout: configuration.subnetTimeout,
                   priority: configuration.smPriority, force: configuration.ignoreOtherSM, mKey: mKey,
                   routing: RoutingEngineKind.fromOpenSM(configuration.routingEngines))
+        virtualLanes = configuration.qos
     }
 }
 
@@ -120,6 +121,7 @@ enum SweepSummary {
             "nodes: \(fabric.switches.count) switches, \(fabric.channelAdapters.count) CAs; linked ports ACTIVE: \(active) of \(planned)",
             "LIDs: \(report.lids.lidCount) assigned, highest \(report.lids.maxLID), LMC \(report.lids.lmc)",
             "programmed: \(apply.portInfoSets) PortInfo, \(apply.switchInfoSets) SwitchInfo, \(apply.blockSets) LFT block Sets (\(apply.blockReads) blocks read to compare)",
+            "VL tables: \(apply.virtualLanes.sets) SL2VL/VLArbitration Sets (\(apply.virtualLanes.reads) read to compare)",
             "routing: \(report.routing.engine) (\(report.routing.guarantees))",
             "routes: \(report.verification.summary)",
         ]

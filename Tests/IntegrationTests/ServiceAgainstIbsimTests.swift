@@ -17,7 +17,7 @@ import Testing
         let receiver = try UnixDatagram.Receiver(path: socket)
         let config = directory + "/swiftsm.conf"
         let logFile = directory + "/swiftsm.log"
-        try "sm_priority 9\nlmc 1\nsweep_interval 1\nqos TRUE\nlog_file \(logFile)\n".write(toFile: config, atomically: true, encoding: .utf8)
+        try "sm_priority 9\nlmc 1\nsweep_interval 1\nqos_max_vls 8\nlog_file \(logFile)\n".write(toFile: config, atomically: true, encoding: .utf8)
         let port = Int.random(in: 20_000...40_000)
         let sm = try ibsim.launch(swiftsmExecutable, ["run", "--config", config, "--listen", "127.0.0.1:\(port)", "--guid2lid", directory + "/guid2lid"],
                                   environment: ["SIM_HOST": "host-0", "NOTIFY_SOCKET": socket, "WATCHDOG_USEC": "2000000"], logName: "run.log")
@@ -31,7 +31,7 @@ import Testing
         let log = { (try? String(contentsOfFile: directory + "/run.log", encoding: .utf8)) ?? "" }
         let ready = try #require(messages.first { $0.hasPrefix("READY=1") }, "no READY=1: \(messages) \(log())")
         #expect(ready.contains("STATUS=MASTER, priority 9"), "\(ready)")
-        #expect(log().contains("ignoring 'qos'"), "\(log())")
+        #expect(log().contains("ignoring 'qos_max_vls'"), "\(log())")
         // Watchdog pings every second (half of WATCHDOG_USEC).
         var pinged = false
         let pingDeadline = Date().addingTimeInterval(5)

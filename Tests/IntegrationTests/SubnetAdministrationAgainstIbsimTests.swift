@@ -161,13 +161,14 @@ import Testing
         }
     }
 
-    /// The osmtest flows that pass against OpenSM under umad2sim pass against SwiftSM.
+    /// The osmtest flows that pass against OpenSM under umad2sim pass against SwiftSM (`-f q`: a VLArbitrationTableRecord
+    /// of blocks 1-4 and an SLtoVLMappingTableRecord for every port of its inventory, each a Get).
     @Test func osmtestFlowsPass() throws {
         let (ibsim, sm) = try Self.swiftSMFabric(try RunAgainstIbsimTests.fabric())
         defer { ibsim.stop() }
         defer { ibsim.end(sm) }
         let inventory = ibsim.directory.path + "/osmtest.dat"
-        for flow in [["-f", "c"], ["-f", "e"], ["-f", "f", "-s1"], ["-f", "f", "-s2"], ["-f", "f", "-s3"], ["-f", "f", "-s4"]] {
+        for flow in [["-f", "c"], ["-f", "e"], ["-f", "q"], ["-f", "f", "-s1"], ["-f", "f", "-s2"], ["-f", "f", "-s3"], ["-f", "f", "-s4"]] {
             let started = Date()
             defer { print("osmtest \(flow.joined(separator: " ")): \(Date().timeIntervalSince(started)) s") }
             let result = try ibsim.run("/usr/sbin/osmtest", flow + ["-i", inventory], timeout: 60, environment: ["SIM_HOST": "host-3"])

@@ -186,7 +186,8 @@ struct DaemonLoop {
         lastDiscovery = nil
         let report: SweepReport
         do throws(SweepError) {
-            report = try await SubnetSweep(client: client, options: options.sweep, logger: logger).runOnce(knownTables: knownTables, keepValidTables: takeover, discovery: fresh)
+            report = try await SubnetSweep(client: client, options: options.sweep, logger: logger).runOnce(knownTables: knownTables, keepValidTables: takeover, discovery: fresh,
+                                                                                                        knownVirtualLanes: subnet.map(HeldVirtualLanes.init))
         } catch .otherMaster(let why) {
             logger.notice("\(why)")
             await discoverWhileMaster()

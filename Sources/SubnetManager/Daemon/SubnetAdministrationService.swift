@@ -112,7 +112,8 @@ public final class SubnetAdministrationService: Sendable {
         guard let origin = fabric.origin, let port = fabric[origin], let lid = report.lids.lid(of: origin) else { return nil }
         let sm = SMIdentity(port: origin, guid: port.guid, lid: lid, priority: own.priority, state: .master, smKey: own.smKey,
                             activityCount: own.activityCount)
-        return SASnapshot(fabric: fabric, lids: report.lids, tables: report.tables, sm: sm, partitions: partitions)
+        return SASnapshot(fabric: fabric, lids: report.lids, tables: report.tables, sm: sm, partitions: partitions,
+                          virtualLanes: report.virtualLanes)
     }
 }
 
