@@ -75,7 +75,7 @@ public enum ConfigurationKeys {
         ConfigurationKey(name: "partition_config_file", flag: nil, meaning: "partitions file (OpenSM partitions.conf syntax); (null) for none") {
             $1.partitionConfigFile = string($0)
         },
-        ConfigurationKey(name: "qos", flag: nil, meaning: "TRUE (SwiftSM's default): program OpenSM's default SL2VL and VL arbitration tables; FALSE: leave them") {
+        ConfigurationKey(name: "qos", flag: "-Q/--qos", meaning: "TRUE: program OpenSM's default SL2VL and VL arbitration tables; FALSE (the default, as in OpenSM): leave them") {
             $1.qos = try boolean($0)
         },
         ConfigurationKey(name: "routing_engine", flag: "--routing", meaning: "routing engines to try, comma-separated; (null) for the default") {

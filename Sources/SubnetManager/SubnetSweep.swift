@@ -28,8 +28,9 @@ public struct SweepOptions: Sendable {
     public var passesWithoutProgress: Int
     /// The routing engines to try, in order (`--routing`): the first that succeeds and keeps its promise routes.
     public var routing: [RoutingEngineKind]
-    /// Program SL2VL and VL arbitration tables (opensm.conf `qos`); false leaves them as they are.
-    public var virtualLanes = true
+    /// Program SL2VL and VL arbitration tables (`--qos`, opensm.conf `qos`); false (the default, as in
+    /// OpenSM) leaves them as they are.
+    public var virtualLanes = false
 
     public init(lmc: UInt8 = 0, guid2lidPath: String? = nil, subnetTimeout: UInt8 = 18, priority: UInt8 = 0, force: Bool = false,
                 mKey: MKeyPolicy? = nil, convergenceDeadline: Duration = .seconds(30), passesWithoutProgress: Int = 2,

@@ -92,7 +92,8 @@ import Testing
         #expect(c.routingEngines == ["updn", "minhop"])
         #expect(c.logFile == nil)
         #expect(c.ignoreOtherSM)
-        #expect(!c.qos && SMConfiguration().qos, "qos FALSE turns SwiftSM's default off")
+        #expect(!c.qos && !SMConfiguration().qos, "qos is off unless asked for, as in OpenSM")
+        #expect(try ConfigurationFile.parse("qos TRUE\n", source: "f").configuration.qos)
     }
 
     @Test func keysTheFileDoesNotSetKeepTheBase() throws {

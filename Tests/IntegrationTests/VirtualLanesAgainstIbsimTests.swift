@@ -53,7 +53,7 @@ import Testing
         let ibsim = try IbsimFabric(topology: Self.topology)
         defer { ibsim.stop() }
         let before = try read(ibsim)
-        let sweep = try ibsim.run(swiftsmExecutable, ["sweep", "--once"], environment: Self.onHost)
+        let sweep = try ibsim.run(swiftsmExecutable, ["sweep", "--once", "--qos"], environment: Self.onHost)
         #expect(sweep.status == 0, "sweep: \(sweep.stdout) \(sweep.stderr)")
         // ibsim starts with SL i on VL i: SL 8-14 go to VLs the ports do not run, so every SL2VL table is written
         // (3 CA ports, 3 linked outputs x 4 inputs on sw1, 2 x 3 on sw2); its arbitration tables already match
@@ -72,7 +72,7 @@ import Testing
             #expect(text.contains("WEIGHT: |0x4 |0x0 |0x0 |0x0 |0x0 |0x0 |0x0 |0x0 |"), "\(query): \(text)")
         }
 
-        let again = try ibsim.run(swiftsmExecutable, ["sweep", "--once"], environment: Self.onHost)
+        let again = try ibsim.run(swiftsmExecutable, ["sweep", "--once", "--qos"], environment: Self.onHost)
         #expect(again.status == 0, "second sweep: \(again.stdout) \(again.stderr)")
         #expect(again.stdout.contains("VL tables: 0 SL2VL/VLArbitration Sets (37 read to compare)"), "\(again.stdout)")
         #expect(try read(ibsim) == ours)
@@ -93,14 +93,14 @@ import Testing
         let ibsim = try IbsimFabric(topology: try generateTopology(.torus2D, options: GeneratorOptions(dimensions: [4, 4])))
         defer { ibsim.stop() }
         let onHost = ["SIM_HOST": "host-0"]
-        let sweep = try ibsim.run(swiftsmExecutable, ["sweep", "--once", "--routing", "minhop"], environment: onHost)
+        let sweep = try ibsim.run(swiftsmExecutable, ["sweep", "--once", "--qos", "--routing", "minhop"], environment: onHost)
         #expect(sweep.status == 0, "sweep: \(sweep.stdout) \(sweep.stderr)")
         for (sl, vl) in [(0, 0), (7, 7), (12, 4)] {
             let verified = try ibsim.run(swiftsmExecutable, ["verify", "--service-level", "\(sl)"], environment: onHost)
             #expect(verified.status == 1, "verify SL \(sl): \(verified.stdout) \(verified.stderr)")
             #expect(verified.stderr.contains("credit loop on VL \(vl) through"), "SL \(sl): \(verified.stderr)")
         }
-        let deadlockFree = try ibsim.run(swiftsmExecutable, ["sweep", "--once"], environment: onHost)
+        let deadlockFree = try ibsim.run(swiftsmExecutable, ["sweep", "--once", "--qos"], environment: onHost)
         #expect(deadlockFree.status == 0, "sweep: \(deadlockFree.stdout) \(deadlockFree.stderr)")
         let clean = try ibsim.run(swiftsmExecutable, ["verify", "--service-level", "7"], environment: onHost)
         #expect(clean.status == 0, "verify: \(clean.stdout) \(clean.stderr)")

@@ -14,7 +14,7 @@ import Testing
         let fabric = try generateFabric(.fatTree2, options: GeneratorOptions(radix: 6))
         let transport = SimulatorTransport(fabric: try SimulatedFabric(fabric))
         let client = SMPClient(transport: transport, options: SMPClientOptions(maxOutstanding: 32))
-        let sweep = SubnetSweep(client: client)
+        let sweep = SubnetSweep(client: client, options: Self.withQoS)
         let first = try await sweep.runOnce()
         #expect(first.isHealthy, "\(first.problems)")
         let lanes = first.apply.virtualLanes
@@ -39,9 +39,9 @@ import Testing
     @Test func rememberedTablesOfResetPortsAreNotTrusted() async throws {
         let fabric = try generateFabric(.fatTree2, options: GeneratorOptions(radix: 4))
         let client = SMPClient(transport: SimulatorTransport(fabric: try SimulatedFabric(fabric)))
-        _ = try await SubnetSweep(client: client).runOnce()
+        _ = try await SubnetSweep(client: client, options: Self.withQoS).runOnce()
         // A later pass discovers the ports ACTIVE, as a running SM's next heavy pass does.
-        let report = try await SubnetSweep(client: client).runOnce()
+        let report = try await SubnetSweep(client: client, options: Self.withQoS).runOnce()
         let held = HeldVirtualLanes(report)
         var observed = report.discovery.fabric
         #expect(held.known(in: observed).slToVL.count == report.apply.virtualLanes.slToVL.count)
@@ -65,13 +65,18 @@ import Testing
 }
 
 extension VirtualLaneSweepTests {
-    /// opensm.conf `qos FALSE` (SweepOptions.virtualLanes false): no SL2VL or VL arbitration SMP at all.
+    /// `--qos` (or opensm.conf `qos TRUE`) programs the tables; the sweep's default does not.
+    static var withQoS: SweepOptions {
+        var options = SweepOptions()
+        options.virtualLanes = true
+        return options
+    }
+
+    /// The default, as OpenSM's (`qos FALSE`): no SL2VL or VL arbitration SMP at all.
     @Test func withQoSOffNoTableIsReadOrWritten() async throws {
         let fabric = try generateFabric(.fatTree2, options: GeneratorOptions(radix: 4))
         let client = SMPClient(transport: SimulatorTransport(fabric: try SimulatedFabric(fabric)))
-        var options = SweepOptions()
-        options.virtualLanes = false
-        let report = try await SubnetSweep(client: client, options: options).runOnce()
+        let report = try await SubnetSweep(client: client).runOnce()
         #expect(report.isHealthy, "\(report.problems)")
         #expect(report.apply.virtualLanes.reads == 0 && report.apply.virtualLanes.sets == 0)
         #expect(client.statistics.sent.keys.allSatisfy { $0.attribute != .slToVLMappingTable && $0.attribute != .vlArbitrationTable })
