@@ -35,9 +35,11 @@ public final class SubnetManagerDaemon: Sendable {
     let observer: (@Sendable (DaemonStatus) -> Void)?
     /// The Subnet Administration: answers class-0x03 MADs while we are MASTER.
     public let subnetAdministration: SubnetAdministrationService
-    /// Where the inbound task and the SA's task run: a request received, queued and answered is then two
-    /// queue operations on one thread, not two cross-thread wake-ups (which cost far more than the answer).
-    let inboundLoop = ThreadExecutor(name: "swiftsm-inbound")
+    /// Where the inbound task and the SA's task run: the transport's receive thread if it offers it, else a
+    /// thread of their own. A request received, queued and answered is then queue operations on one
+    /// thread, not cross-thread wake-ups (which cost far more than the answer).
+    let inboundLoop: any TaskExecutor
+    private let ownInboundLoop: ThreadExecutor?
 
     /// `guid` is our port's GUID when the transport knows it (learned from discovery otherwise).
     public init(client: SMPClient, options: DaemonOptions, guid: GUID = .zero, logger: Logger = Logger(label: "swiftsm.daemon"),
@@ -53,6 +55,12 @@ public final class SubnetManagerDaemon: Sendable {
         self.published = Mutex(DaemonStatus(own: OwnSMInfo(guid: guid, smKey: options.smKey, priority: options.sweep.priority, state: .notActive)))
         (events, eventSink) = AsyncStream.makeStream(of: DaemonEvent.self)
         subnetAdministration = SubnetAdministrationService(transport: client.transport, queueLimit: options.saQueueLimit, logger: logger)
+        if let executor = client.transport.inboundExecutor {
+            (inboundLoop, ownInboundLoop) = (executor, nil)
+        } else {
+            let loop = ThreadExecutor(name: "swiftsm-inbound")
+            (inboundLoop, ownInboundLoop) = (loop, loop)
+        }
     }
 
     /// Whether we are MASTER now (the SA answers only then).
@@ -76,7 +84,7 @@ public final class SubnetManagerDaemon: Sendable {
             group.cancelAll()
             subnetAdministration.finish()
         }
-        inboundLoop.stop()
+        ownInboundLoop?.stop()
         eventSink.finish()
     }
 
