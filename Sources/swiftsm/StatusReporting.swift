@@ -40,7 +40,8 @@ extension SMStatus {
     /// SA totals from the SA service's counters (they only grow, as the service lives as long as the SM).
     mutating func setSARequests(_ counters: SAServiceCounters) {
         saRequests = counters.answers.sorted { $0.key < $1.key }.map {
-            SACount(attribute: "\($0.key.attribute)", method: "\($0.key.method)", status: $0.key.status?.saName ?? "none", count: $0.value)
+            $0.key == .other ? SACount(attribute: "other", method: "other", status: "other", count: $0.value)
+                : SACount(attribute: "\($0.key.attribute)", method: "\($0.key.method)", status: $0.key.status?.saName ?? "none", count: $0.value)
         }
     }
 

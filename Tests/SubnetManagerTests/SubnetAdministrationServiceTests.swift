@@ -118,4 +118,22 @@ import Testing
         #expect(answers.values.reduce(0, +) == 6 && service.statistics.busy == 2)
         #expect(MADStatus.saNoRecords.saName == "no-records" && MADStatus.busy.saName == "busy" && MADStatus(rawValue: 0x7f00).saName == "status-0x7f00")
     }
+
+    @Test func requestsOfEveryAttributeThereIsDoNotGrowTheCountersWithoutBound() async throws {
+        let box = PostBox()
+        let service = SubnetAdministrationService(transport: box, queueLimit: 4096, logger: Logger(label: "test"))
+        let serving = Task { await service.serve(isMaster: { true }) }
+        let sent = SAServiceCounters.kindLimit + 100
+        for attribute in 0..<sent {
+            let mad = SAMAD(method: .get, attribute: SAAttributeID(rawValue: UInt16(0x1000 + attribute)), transactionID: UInt64(attribute))
+            await service.accept(try InboundMAD(bytes: mad.encoded(), source: MADAddress(lid: LID(7), queuePair: 1)), master: true)
+        }
+        let deadline = ContinuousClock.now + .seconds(20)
+        while service.statistics.requests < sent, ContinuousClock.now < deadline { try await Task.sleep(for: .milliseconds(5)) }
+        service.finish()
+        await serving.value
+        let answers = service.statistics.answers
+        #expect(answers.count == SAServiceCounters.kindLimit + 1 && answers[.other] == 100, "\(answers.count) kinds")
+        #expect(answers.values.reduce(0, +) == sent)
+    }
 }

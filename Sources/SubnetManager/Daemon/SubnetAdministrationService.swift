@@ -49,7 +49,7 @@ public final class SubnetAdministrationService: Sendable {
         }
         if queued.load(ordering: .relaxed) >= queueLimit {
             let kind = SAAnswerKind(request: mad.header, status: .busy)
-            counters.withLock { $0.busy += 1; $0.answers[kind, default: 0] += 1 }
+            counters.withLock { $0.busy += 1; $0.count(kind) }
             if let busy = sa.busyResponse(to: mad.bytes) {
                 try? await transport.post(busy, to: Self.replyAddress(to: mad.source))
             }
@@ -76,7 +76,7 @@ public final class SubnetAdministrationService: Sendable {
             counters.withLock { counters in
                 counters.requests += 1
                 counters.replies += replies.count
-                if let kind { counters.answers[kind, default: 0] += 1 }
+                if let kind { counters.count(kind) }
             }
             logger.debug("SA: method 0x\(String(mad.header.method, radix: 16)) attribute 0x\(String(mad.header.attributeID, radix: 16)) from \(mad.source): \(replies.count) answer(s)")
             let address = Self.replyAddress(to: mad.source)
@@ -132,7 +132,17 @@ public struct SAServiceCounters: Sendable, Equatable {
     /// Requests answered BUSY because the queue was full.
     public var busy = 0
     /// Requests (not responses or RMPP ACKs) by attribute, method and the status answered, BUSY included.
+    /// Attribute and method come from the requester: past `kindLimit` kinds, new ones count as `.other`.
     public var answers: [SAAnswerKind: Int] = [:]
+    public static let kindLimit = 256
+
+    mutating func count(_ kind: SAAnswerKind) {
+        if answers[kind] != nil || answers.count < Self.kindLimit {
+            answers[kind, default: 0] += 1
+        } else {
+            answers[.other, default: 0] += 1
+        }
+    }
     /// Requests dropped because we were not MASTER.
     public var droppedNotMaster = 0
     public var sendFailures = 0
@@ -163,6 +173,10 @@ public struct SAAnswerKind: Hashable, Sendable, Comparable {
     static func status(of reply: [UInt8]) -> MADStatus {
         reply.count >= 6 ? MADStatus(rawValue: UInt16(reply[4]) << 8 | UInt16(reply[5])) : .ok
     }
+
+    /// Where requests of kinds past `SAServiceCounters.kindLimit` are counted (a host sending every
+    /// attribute and method there is must not grow the counters without bound).
+    public static let other = SAAnswerKind(attribute: SAAttributeID(rawValue: 0xFFFF), method: SAMethod(rawValue: 0xFF), status: nil)
 
     public static func < (a: SAAnswerKind, b: SAAnswerKind) -> Bool {
         (a.attribute.rawValue, a.method.rawValue, a.status?.rawValue ?? .max) < (b.attribute.rawValue, b.method.rawValue, b.status?.rawValue ?? .max)
