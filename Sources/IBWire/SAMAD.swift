@@ -102,6 +102,27 @@ extension MADStatus {
     public static let saDenied = MADStatus(rawValue: 0x0700)
     /// Generic code 1 in bits 2-4: the class version is not supported.
     public static let badClassVersion = MADStatus(rawValue: 0x0004)
+
+    /// A short name of an SA answer's status, for counters and logs ("success", "busy", "no-records").
+    public var saName: String {
+        switch self {
+        case .ok: "success"
+        case .busy: "busy"
+        case .redirect: "redirect"
+        case .badClassVersion: "bad-class-version"
+        case .methodNotSupported: "method-not-supported"
+        case .methodAttributeNotSupported: "attribute-not-supported"
+        case .invalidAttributeValue: "invalid-attribute-value"
+        case .saNoResources: "no-resources"
+        case .saRequestInvalid: "request-invalid"
+        case .saNoRecords: "no-records"
+        case .saTooManyRecords: "too-many-records"
+        case .saInvalidGID: "invalid-gid"
+        case .saInsufficientComponents: "insufficient-components"
+        case .saDenied: "denied"
+        default: "status-0x" + String(rawValue, radix: 16)
+        }
+    }
 }
 
 /// The RMPP header (bytes 24-35 of an SA MAD).

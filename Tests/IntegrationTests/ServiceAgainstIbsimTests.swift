@@ -7,7 +7,7 @@ import Testing
 
 /// `swiftsm run` as systemd runs it, on ibsim: settings from --config, READY=1 on $NOTIFY_SOCKET once the
 /// first heavy pass has the subnet up as MASTER, STATUS= lines, WATCHDOG=1 pings, the --listen listener
-/// (read with `swiftsm status` and /metrics), and STOPPING=1 on SIGTERM.
+/// (read with `swiftsm status` and /metrics, SA requests from saquery counted there), and STOPPING=1 on SIGTERM.
 @Suite(.serialized) struct ServiceAgainstIbsimTests {
     @Test func runNotifiesSystemdAndServesItsStatus() async throws {
         let ibsim = try IbsimFabric(topology: try generateTopology(.fatTree2, options: GeneratorOptions(radix: 4)))
@@ -52,6 +52,25 @@ import Testing
         let text = String(decoding: metrics.body, as: UTF8.self)
         #expect(text.contains("swiftsm_sm_state{state=\"master\"} 1"))
         #expect(text.contains("swiftsm_sm_priority 9"))
+
+        // SA requests from saquery at another host move the counters, by attribute, method and status.
+        let saBefore = decoded.saRequests
+        let classPortInfo = try ibsim.run("/usr/sbin/saquery", ["-c"], timeout: 20, environment: ["SIM_HOST": "host-3"])
+        #expect(classPortInfo.status == 0, "\(classPortInfo.stderr)")
+        // A GetTable with no record to give (no LID 999): success with none, as OpenSM answers.
+        _ = try ibsim.run("/usr/sbin/saquery", ["NR", "999"], timeout: 20, environment: ["SIM_HOST": "host-3"])
+        let afterSA = try SMStatus.decode(json: Array(try runCommand(swiftsmExecutable, ["status", "--connect", "127.0.0.1:\(port)", "--format", "json"], timeout: 30).stdout.utf8))
+        func count(_ counts: [SMStatus.SACount], _ attribute: String, _ method: String, _ status: String) -> Int {
+            counts.first { $0.attribute == attribute && $0.method == method && $0.status == status }?.count ?? 0
+        }
+        #expect(count(afterSA.saRequests, "ClassPortInfo", "SubnAdmGet", "success") == count(saBefore, "ClassPortInfo", "SubnAdmGet", "success") + 1,
+                "\(afterSA.saRequests)")
+        #expect(count(afterSA.saRequests, "NodeRecord", "SubnAdmGetTable", "success") == count(saBefore, "NodeRecord", "SubnAdmGetTable", "success") + 1,
+                "\(afterSA.saRequests)")
+        let personText = try runCommand(swiftsmExecutable, ["status", "--connect", "127.0.0.1:\(port)"], timeout: 30).stdout
+        #expect(personText.contains("SA requests: ") && personText.contains(" ClassPortInfo SubnAdmGet success"), "\(personText)")
+        let saMetrics = String(decoding: try await StatusClient.get(host: "127.0.0.1", port: port, path: "/metrics").body, as: UTF8.self)
+        #expect(saMetrics.contains("swiftsm_sa_requests_total{attribute=\"ClassPortInfo\",method=\"SubnAdmGet\",status=\"success\"}"), "\(saMetrics)")
 
         // sweep_interval 1 from the file: a light sweep every second.
         let lights = decoded.sweepsByKind["light"] ?? 0
