@@ -132,7 +132,30 @@ import TestSupport
             // members on many leaves, a spine (every leaf one hop away), not a leaf.
             let root = try #require(program.roots[LID(0xC000)])
             if kind == .fatTree2 { #expect(h.fabric[root].description.hasPrefix("spine")) }
+            // With the default engine's unicast routes, the tree adds no credit loop (one graph for both).
+            let unicast = route(h.fabric, lids: h.lids, engines: RoutingEngineKind.defaultList).tables
+            let trees = program.entries.flatMap { node, groups in groups.values.map { MulticastTreeAtSwitch(node: node, ports: $0.ports) } }
+            let loop = findCreditLoop(h.fabric, lids: h.lids, tables: unicast, extraPaths: multicastTreePaths(h.fabric, trees: trees))
+            #expect(loop == nil, "\(kind): \(loop?.describe(in: h.fabric) ?? "")")
         }
+    }
+
+    /// A "tree" that is a cycle (every ring port of a 4-switch ring) is caught by the same credit-loop check
+    /// that passes the ring's unicast routes alone: the check sees what multicast adds.
+    @Test func aMulticastCycleIsACreditLoopEvenWhereUnicastHasNone() throws {
+        let fabric = try generateFabric(.torus2D, options: GeneratorOptions(hostsPerSwitch: 1, dimensions: [4, 1]))
+        let lids = try assignLIDs(fabric, options: LIDAssignmentOptions())
+        let unicast = route(fabric, lids: lids, engines: RoutingEngineKind.defaultList).tables
+        #expect(findCreditLoop(fabric, lids: lids, tables: unicast) == nil)
+        let ring = fabric.switches.map { node -> MulticastTreeAtSwitch in
+            let toSwitches = fabric[node].knownPorts.filter { port -> Bool in
+                guard let far = port.remote else { return false }
+                return fabric[far.node].type == NodeType.switch
+            }
+            return MulticastTreeAtSwitch(node: node, ports: toSwitches.map { $0.number })
+        }
+        let loop = findCreditLoop(fabric, lids: lids, tables: unicast, extraPaths: multicastTreePaths(fabric, trees: ring))
+        #expect(loop != nil)
     }
 
     @Test func treesAreRebuiltWhenTheTopologyChanges() throws {

@@ -26,6 +26,8 @@ public enum DaemonProblem: Equatable, Sendable, CustomStringConvertible {
     case malformedMAD(String)
     /// The SM we handed over to never acknowledged.
     case handoverNotAcknowledged(GUID)
+    /// The multicast trees, with the unicast routes, make a cycle of channel dependencies (named).
+    case multicastCreditLoop(String)
 
     public var description: String {
         switch self {
@@ -36,6 +38,7 @@ public enum DaemonProblem: Equatable, Sendable, CustomStringConvertible {
         case .refusedSMInfo(let why): "refused SMInfo: \(why)"
         case .malformedMAD(let why): "malformed MAD: \(why)"
         case .handoverNotAcknowledged(let guid): "SM \(guid) did not acknowledge the handover"
+        case .multicastCreditLoop(let loop): "multicast trees add a credit loop: \(loop)"
         }
     }
 }

@@ -14,6 +14,8 @@ struct AdministrationLoopState {
     var nextHousekeeping: ContinuousClock.Instant = .now
     /// After a failed MFT write, when to try again (a switch that does not answer is not asked every tick).
     var multicastRetry: ContinuousClock.Instant?
+    /// The multicast trees last checked for credit loops with the unicast routes.
+    var checkedMulticastTrees: Set<MulticastTreeAtSwitch> = []
 }
 
 extension DaemonLoop {
@@ -32,6 +34,7 @@ extension DaemonLoop {
             await programPKeys(report)
         }
         await programMulticast(report)
+        checkMulticastCreditLoops(report)
         if firstAsMaster { await requestClientReregistration(report) }
         logger.info("SA snapshot published, P_Keys and multicast reconciled in \(ContinuousClock.now - started)")
     }
@@ -110,6 +113,24 @@ extension DaemonLoop {
             let failed = failures > 0 ? ", \(failures) failed" : ""
             logger.notice("multicast: \(program.mlids.count) group(s), \(sets) MFT block(s) written\(failed)")
         }
+    }
+
+    /// Multicast trees must not add a credit loop to the unicast routes: both go into one channel dependency
+    /// graph (on one VL, which finds any loop some SL2VL table could make) after a pass that changed the trees
+    /// or wrote forwarding tables. A loop is logged and published as a problem.
+    mutating func checkMulticastCreditLoops(_ report: SweepReport) {
+        var trees = Set<MulticastTreeAtSwitch>()
+        for (node, groups) in administration.sa.multicastProgram.entries {
+            for ports in groups.values where !ports.isEmpty { trees.insert(MulticastTreeAtSwitch(node: node, ports: ports.ports)) }
+        }
+        guard !trees.isEmpty, trees != saState.checkedMulticastTrees || report.apply.blockSets > 0 else { return }
+        saState.checkedMulticastTrees = trees
+        let fabric = report.discovery.fabric
+        guard let loop = findCreditLoop(fabric, lids: report.lids, tables: report.tables, extraPaths: multicastTreePaths(fabric, trees: trees))
+        else { return }
+        let description = loop.describe(in: fabric)
+        logger.error("multicast trees and unicast routes together have a credit loop: \(description)")
+        daemon.publish { $0.problems.append(.multicastCreditLoop(description)) }
     }
 
     // MARK: - Partitions
