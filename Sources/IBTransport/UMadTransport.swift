@@ -59,6 +59,9 @@ public final class UMadTransport: MADTransport {
     private let inbound: InboundStream
     private let inboundSink: InboundStream.Continuation
     private let sendLock = Mutex(())
+    /// SMP requests waiting for the sender thread, which alone writes them (see `SenderQueue`).
+    private let outgoing = SenderQueue()
+    private let senderFinished = Atomic<Bool>(false)
     private let running = Atomic<Bool>(true)
     private let receiverDone = Mutex<CheckedContinuation<Void, Never>?>(nil)
     private let receiverFinished = Atomic<Bool>(false)
@@ -134,6 +137,9 @@ public final class UMadTransport: MADTransport {
         let thread = Thread { [self] in receiveLoop() }
         thread.name = "swiftsm-umad-recv"
         thread.start()
+        let sender = Thread { [self] in sendLoop() }
+        sender.name = "swiftsm-umad-send"
+        sender.start()
     }
 
     /// Requests the kernel hands an SM: Get and Set (SMInfo from other SMs), Trap.
@@ -167,11 +173,16 @@ public final class UMadTransport: MADTransport {
         case .directed: LID.permissive.rawValue
         case .lidRouted(let lid): lid.rawValue
         }
+        // The MAD is encoded straight into the send buffer, behind libibumad's header.
+        var buffer = [UInt8](repeating: 0, count: bufferSize)
+        request.encode(into: &buffer, at: bufferSize - SMP.madSize)
+        let outgoing = OutgoingSMP(buffer: buffer, managementClass: request.managementClass.rawValue, destination: LID(destination),
+                                   timeout: timeout, key: key)
         // Resumed exactly once: by whoever takes the request out of `pending`.
         let result = await withUnsafeContinuation { (continuation: UnsafeContinuation<Result<(response: SMP, wire: [UInt8]), TransportError>, Never>) in
             pending.withLock { $0[key] = Pending(waiter: .smp(request, continuation), deadline: .now + timeout) }
-            if let failure = send(request, to: destination, timeout: timeout) {
-                if let waiting = pending.withLock({ $0.removeValue(forKey: key) }) { waiting.waiter.fail(failure) }
+            if !self.outgoing.enqueue(outgoing), let waiting = pending.withLock({ $0.removeValue(forKey: key) }) {
+                waiting.waiter.fail(.closed)
             }
         }
         return try result.get()
@@ -209,6 +220,8 @@ public final class UMadTransport: MADTransport {
             return
         }
         defer { closedCompletely.store(true, ordering: .releasing) }
+        outgoing.stop()
+        while !senderFinished.load(ordering: .acquiring) { try? await Task.sleep(for: .milliseconds(1)) }
         if !receiverFinished.load(ordering: .acquiring) {
             await withCheckedContinuation { continuation in
                 let finished = receiverDone.withLock { slot -> Bool in
@@ -230,11 +243,21 @@ public final class UMadTransport: MADTransport {
 
     // MARK: - Device I/O
 
-    private func send(_ request: SMP, to lid: UInt16, timeout: Duration) -> TransportError? {
-        // The MAD is encoded straight into the send buffer, behind libibumad's header.
-        var buffer = [UInt8](repeating: 0, count: bufferSize)
-        request.encode(into: &buffer, at: bufferSize - SMP.madSize)
-        return send(buffer: &buffer, managementClass: request.managementClass.rawValue, to: .subnetManagement(LID(lid)), timeout: timeout)
+    /// The sender thread: writes queued SMP requests in order until the port closes. Under umad2sim a write
+    /// blocks while ibsim's socket is full; here that holds up only this thread, where on the shared pool it
+    /// held a cooperative thread (and the other waited for the send lock), so responses waited unprocessed.
+    private func sendLoop() {
+        var batch = Deque<OutgoingSMP>()
+        while outgoing.take(into: &batch) {
+            while var request = batch.popFirst() {
+                if let failure = send(buffer: &request.buffer, managementClass: request.managementClass, to: .subnetManagement(request.destination),
+                                      timeout: request.timeout),
+                   let waiting = pending.withLock({ $0.removeValue(forKey: request.key) }) {
+                    waiting.waiter.fail(failure)
+                }
+            }
+        }
+        senderFinished.store(true, ordering: .releasing)
     }
 
     private func send(_ mad: [UInt8], to address: MADAddress, timeout: Duration?, length: Int = SMP.madSize) -> TransportError? {
@@ -456,5 +479,56 @@ final class ReceiveThreadExecutor: TaskExecutor, @unchecked Sendable {
             return state.queue
         }
         for job in left { globalConcurrentExecutor.enqueue(ExecutorJob(job)) }
+    }
+}
+
+/// An encoded SMP request for the sender thread.
+private struct OutgoingSMP: Sendable {
+    var buffer: [UInt8]
+    let managementClass: UInt8
+    let destination: LID
+    let timeout: Duration
+    let key: SMP.MatchKey
+}
+
+/// The queue between the tasks that send SMPs and the one thread that writes them: appending never blocks a
+/// task, and the thread is woken only when it sleeps.
+private final class SenderQueue: @unchecked Sendable {
+    // All guarded by `condition`.
+    private let condition = NSCondition()
+    private var queue = Deque<OutgoingSMP>()
+    private var running = true
+    private var sleeping = false
+
+    /// Queues a request; false once stopped (the port is closing).
+    func enqueue(_ request: OutgoingSMP) -> Bool {
+        condition.lock()
+        defer { condition.unlock() }
+        guard running else { return false }
+        queue.append(request)
+        if sleeping { condition.signal() }
+        return true
+    }
+
+    /// Waits for requests and hands them all over in `batch`; false once stopped (what is queued is dropped:
+    /// closing fails every waiting request).
+    func take(into batch: inout Deque<OutgoingSMP>) -> Bool {
+        condition.lock()
+        defer { condition.unlock() }
+        while running, queue.isEmpty {
+            sleeping = true
+            condition.wait()
+            sleeping = false
+        }
+        guard running else { return false }
+        swap(&batch, &queue)
+        return true
+    }
+
+    func stop() {
+        condition.lock()
+        running = false
+        condition.signal()
+        condition.unlock()
     }
 }

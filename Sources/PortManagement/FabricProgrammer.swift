@@ -30,8 +30,8 @@ public struct ApplyReport: Sendable {
 /// fabric holds (the PortInfo and SwitchInfo read by discovery, LFT blocks read here) and sends only
 /// the Sets that differ. A fabric that already matches gets no Set at all.
 ///
-/// Order: the SM's own port first; then, together, port settings (arming INIT ports in the same Set)
-/// and forwarding tables; then, once both ends of every link are ARMED, ACTIVE.
+/// Order: the SM's own port first; then port settings (arming INIT ports in the same Set); then the
+/// forwarding tables; then, once both ends of every link are ARMED, ACTIVE.
 public struct FabricProgrammer: Sendable {
     public let client: SMPClient
     let logger: Logger
@@ -53,48 +53,58 @@ public struct FabricProgrammer: Sendable {
         var latest: [PortAddress: PortInfo]
     }
 
-    /// The first half of `apply`: the SM's own port, then port settings (arming INIT ports) and the
-    /// forwarding tables. The tables are final when this returns, so they can be verified while
-    /// `activate` runs.
-    ///
-    /// `knownTables` are tables this SM wrote before and the switches still hold (by node): their blocks are
-    /// compared with the plan without reading them back, and only those that differ are written.
-    /// `knownVirtualLanes`: SL2VL and arbitration tables the ports are believed to hold, compared without reading.
-    public func configure(_ plan: ConfigurationPlan, to fabric: Fabric, routes: [DirectedRoute], knownTables: [Int: [UInt8]] = [:],
-                          knownVirtualLanes: VirtualLaneOutcome? = nil) async -> Configured {
+    /// Port settings applied (the SM's own port first), before the tables: they need only the LIDs, so a
+    /// sweep sends them while it computes the routes.
+    public struct PortsConfigured: Sendable {
         var report = ApplyReport()
-        let limit = client.runnerCount
         var latest: [PortAddress: PortInfo] = [:]
-        for address in plan.ports.keys { latest[address] = fabric[address]?.info }
+    }
 
-        // 1. The SM's own port, so that everything after it sees its LID.
-        var remaining = plan.ports
-        if let smPort = plan.smPort, let settings = remaining.removeValue(forKey: smPort) {
+    /// The port half of `configure`: the SM's own port, so that everything after it sees its LID, then every
+    /// other port whose settings differ (arming INIT ports in the same Set), spread across nodes by port number.
+    public func configurePorts(_ ports: [PortAddress: PortSettings], smPort: PortAddress?, fabric: Fabric, routes: [DirectedRoute]) async -> PortsConfigured {
+        var result = PortsConfigured()
+        for address in ports.keys { result.latest[address] = fabric[address]?.info }
+        var remaining = ports
+        if let smPort, let settings = remaining.removeValue(forKey: smPort) {
             let outcome = await configure(smPort, settings, fabric: fabric, routes: routes)
-            outcome.record(into: &report, latest: &latest, address: smPort)
+            outcome.record(into: &result.report, latest: &result.latest, address: smPort)
         }
-
-        // 2. Port settings and tables, interleaved across nodes by port number and block number.
         // Ports that already hold their settings need no task at all (most of them, on a re-route).
         let portJobs = remaining.filter { address, settings in
             guard let observed = fabric[address]?.info else { return true }
             return Self.portInfoSet(observed: observed, settings: settings) != nil
         }.sorted { ($0.key.port, $0.key.node) < ($1.key.port, $1.key.node) }
         let client = self.client
-        async let portOutcomes = mapConcurrently(portJobs, limit: limit, executors: client.runnerExecutors) { address, settings in
+        let outcomes = await mapConcurrently(portJobs, limit: client.runnerCount, executors: client.runnerExecutors) { address, settings in
             await FabricProgrammer(client: client).configure(address, settings, fabric: fabric, routes: routes)
         }
-        async let laneOutcome = programVirtualLanes(plan.virtualLanes, fabric: fabric, routes: routes, known: knownVirtualLanes)
-        let tableOutcomes = await programTables(plan, fabric: fabric, routes: routes, limit: limit, known: knownTables)
-        for ((address, _), outcome) in zip(portJobs, await portOutcomes) { outcome.record(into: &report, latest: &latest, address: address) }
-        report.switchInfoSets = tableOutcomes.switchInfoSets
-        report.blockReads = tableOutcomes.blockReads
-        report.blockSets = tableOutcomes.blockSets
-        report.failures += tableOutcomes.failures
-        report.tables = tableOutcomes.tables
-        report.virtualLanes = await laneOutcome
-        report.failures += report.virtualLanes.failures
-        return Configured(report: report, latest: latest)
+        for ((address, _), outcome) in zip(portJobs, outcomes) { outcome.record(into: &result.report, latest: &result.latest, address: address) }
+        return result
+    }
+
+    /// The first half of `apply`: the port settings (`configurePorts`, unless `ports` holds what it did
+    /// already), then the forwarding tables, then the SL2VL and VL arbitration tables. The forwarding tables
+    /// are final when this returns, so they can be verified while `activate` runs.
+    ///
+    /// `knownTables` are tables this SM wrote before and the switches still hold (by node): their blocks are
+    /// compared with the plan without reading them back, and only those that differ are written.
+    /// `knownVirtualLanes`: SL2VL and arbitration tables the ports are believed to hold, compared without reading.
+    public func configure(_ plan: ConfigurationPlan, to fabric: Fabric, routes: [DirectedRoute], knownTables: [Int: [UInt8]] = [:],
+                          knownVirtualLanes: VirtualLaneOutcome? = nil, ports: PortsConfigured? = nil) async -> Configured {
+        // Ports, then tables, each with the whole window: run together, their workers would outnumber its
+        // slots and half of them would wait at it, a suspension and a wake-up per SMP.
+        var configured: PortsConfigured
+        if let ports { configured = ports } else { configured = await configurePorts(plan.ports, smPort: plan.smPort, fabric: fabric, routes: routes) }
+        let tableOutcomes = await programTables(plan, fabric: fabric, routes: routes, limit: client.runnerCount, known: knownTables)
+        configured.report.switchInfoSets = tableOutcomes.switchInfoSets
+        configured.report.blockReads = tableOutcomes.blockReads
+        configured.report.blockSets = tableOutcomes.blockSets
+        configured.report.failures += tableOutcomes.failures
+        configured.report.tables = tableOutcomes.tables
+        configured.report.virtualLanes = await programVirtualLanes(plan.virtualLanes, fabric: fabric, routes: routes, known: knownVirtualLanes)
+        configured.report.failures += configured.report.virtualLanes.failures
+        return Configured(report: configured.report, latest: configured.latest)
     }
 
     /// The second half of `apply`: ACTIVE, now that both ends of every link are ARMED.

@@ -279,6 +279,12 @@ public struct SubnetSweep: Sendable {
         warnings += lids.problems
         endPhase("assign LIDs")
 
+        // Port settings need only the LIDs: they go out while the routes are computed (the fabric would
+        // otherwise idle for the whole route phase).
+        let programmer = FabricProgrammer(client: client, logger: logger)
+        let portSettings = Self.portSettings(fabric: fabric, lids: lids, origin: origin, options: options)
+        async let portsConfigured = programmer.configurePorts(portSettings, smPort: origin, fabric: fabric, routes: discovery.routes)
+
         var known: [Int: [UInt8]] = [:]
         for (guid, table) in knownTables { if let node = fabric.index(of: guid) { known[node] = table } }
         let routed: RoutedTables
@@ -294,15 +300,13 @@ public struct SubnetSweep: Sendable {
         let tables = routed.tables
         endPhase("route")
 
-        var desired = Self.plan(fabric: fabric, lids: lids, tables: tables, origin: origin, options: options)
-        let portSettings = desired.ports
+        var desired = Self.plan(fabric: fabric, lids: lids, tables: tables, origin: origin, options: options, ports: portSettings)
         if options.virtualLanes {
             desired.virtualLanes = VirtualLanePlan.plan(for: fabric, operationalVLs: { portSettings[$0]?.operationalVLs })
         }
         let plan = desired
-        let programmer = FabricProgrammer(client: client, logger: logger)
         let configured = await programmer.configure(plan, to: fabric, routes: discovery.routes, knownTables: known,
-                                                     knownVirtualLanes: knownVirtualLanes?.known(in: fabric))
+                                                     knownVirtualLanes: knownVirtualLanes?.known(in: fabric), ports: await portsConfigured)
         endPhase("program")
 
         // The tables are final now: verify them (CPU) while the ports go ACTIVE (the fabric's time).
@@ -347,12 +351,18 @@ public struct SubnetSweep: Sendable {
     }
 
     /// The desired state: port settings for every endport and link, and every switch's table.
-    static func plan(fabric: Fabric, lids: LIDAssignment, tables: ForwardingTables, origin: PortAddress, options: SweepOptions) -> ConfigurationPlan {
-        let smLID = lids.lid(of: origin) ?? .unassigned
-        let ports = ConfigurationPlan.portSettings(
-            for: fabric, lids: { lids.lid(of: $0) }, lmc: options.lmc, smLID: smLID, subnetTimeout: options.subnetTimeout, mKey: options.mKey)
+    static func plan(fabric: Fabric, lids: LIDAssignment, tables: ForwardingTables, origin: PortAddress, options: SweepOptions,
+                     ports: [PortAddress: PortSettings]? = nil) -> ConfigurationPlan {
+        let ports = ports ?? portSettings(fabric: fabric, lids: lids, origin: origin, options: options)
         let switches = tables.rawTablesBySwitch().mapValues { SwitchProgram(top: tables.top, entries: $0) }
         return ConfigurationPlan(ports: ports, switches: switches, smPort: origin)
+    }
+
+    /// Every endport's and linked port's settings (they depend on the LIDs, not on the routes).
+    static func portSettings(fabric: Fabric, lids: LIDAssignment, origin: PortAddress, options: SweepOptions) -> [PortAddress: PortSettings] {
+        let smLID = lids.lid(of: origin) ?? .unassigned
+        return ConfigurationPlan.portSettings(
+            for: fabric, lids: { lids.lid(of: $0) }, lmc: options.lmc, smLID: smLID, subnetTimeout: options.subnetTimeout, mKey: options.mKey)
     }
 
     /// What the first engine of `engines` promises, which tables held by the switches must keep to be kept.

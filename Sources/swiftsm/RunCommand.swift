@@ -8,6 +8,7 @@ import Routing
 import ServiceLifecycle
 import SubnetAdministration
 import SubnetManager
+import Synchronization
 import SystemBoundary
 import UnixSignals
 
@@ -25,7 +26,7 @@ struct Run: AsyncParsableCommand {
             it writes the multicast trees and the P_Keys of --partitions (OpenSM's partitions.conf format; default: \
             every port full member of the default partition 0x7fff with its IPoIB group), and tells hosts to \
             register again when it becomes master. \
-            SIGTERM or SIGINT: stop, clear IsSM, exit 0. SIGHUP: re-read --config (changed keys are logged and apply at the next start) and a heavy sweep now. \
+            SIGTERM or SIGINT: stop, clear IsSM, exit 0. SIGHUP: re-read --config and the partitions file, apply what can change while running (sm_priority, sm_key, sweep_interval, sminfo_polling_timeout, polling_retry_number, subnet_timeout, ignore_other_sm, partitions, routing_engine, log_file; flags still win), log what changed and which keys need a restart (guid, lmc, max_wire_smps, transaction_timeout, transaction_retries, m_key and its protection and lease), then a heavy sweep. A bad file changes nothing. \
             \(ExitStatus.helpText)
             """)
 
@@ -147,22 +148,38 @@ struct Run: AsyncParsableCommand {
         let initial = try configuration()
         let partitions = try partitionConfiguration(initial)
         try Self.prepareFolder(of: guid2lid)
-        var logger = fabric.logger
-        if !fabric.verbose { logger.logLevel = .notice }
-        if let path = initial.logFile, let fileLogger = FileLogHandler.logger(label: logger.label, path: path, level: logger.logLevel) {
-            logger = fileLogger
-        }
+        let (logger, logDestination) = SwitchableLogHandler.logger(label: fabric.logger.label, path: initial.logFile,
+                                                                   level: fabric.verbose ? fabric.logger.logLevel : .notice)
         let session = try await FabricSession.open(fabric, configuration: initial, role: [.subnetManager, .subnetAdministration])
         let reporter = ServiceReporter(notifier: ServiceNotifier(), logger: logger)
         let daemon = SubnetManagerDaemon(client: session.client, options: daemonOptions(initial, partitions: partitions), guid: session.port?.portGUID ?? .zero,
                                          logger: logger, observer: { reporter.observe($0) })
         reporter.attach(daemon)
         let listener = try await monitoring.startListener(status: { reporter.snapshot() })
+        let running = Running(initial, partitions)
         let reload: @Sendable () -> Void = { [self, logger] in
+            reporter.reloading()
+            defer { reporter.reloaded() }
+            // A bad file or partitions file changes nothing: one line, and the daemon runs on as it was.
+            let reload: ConfigurationReload, newPartitions: PartitionConfiguration
             do {
-                reporter.reloaded(from: initial, to: try configuration())
+                reload = running.value.withLock { $0.configuration }.reloading(try configuration())
+                newPartitions = try partitionConfiguration(reload.applied)
             } catch {
-                logger.error("SIGHUP: the configuration was not re-read: \(error)")
+                logger.error("SIGHUP: configuration not applied, running on with the settings as they were: \(error)")
+                return
+            }
+            let partitionsChanged = running.value.withLock { running in
+                defer { running = (reload.applied, newPartitions) }
+                return running.partitions != newPartitions
+            }
+            logDestination.move(to: reload.applied.logFile, label: logger.label, level: logger.logLevel)
+            daemon.reconfigure(daemonOptions(reload.applied, partitions: newPartitions))
+            var changed = reload.changed
+            if partitionsChanged, !changed.contains("partition_config_file") { changed.append("partitions (the file's contents)") }
+            logger.notice("SIGHUP: configuration re-read; \(changed.isEmpty ? "nothing changed" : "applied now: " + changed.joined(separator: ", "))")
+            if !reload.needRestart.isEmpty {
+                logger.warning("SIGHUP: \(reload.needRestart.joined(separator: ", ")) changed and need a restart of swiftsm run (running with the old values)")
             }
         }
         let service = SubnetManagerService(daemon: daemon, session: session, reporter: reporter, reload: reload)
@@ -214,4 +231,10 @@ struct SubnetManagerService: Service {
             group.cancelAll()
         }
     }
+}
+
+/// The configuration and partitions `swiftsm run` runs with now (SIGHUP replaces them).
+private final class Running: Sendable {
+    let value: Mutex<(configuration: SMConfiguration, partitions: PartitionConfiguration)>
+    init(_ configuration: SMConfiguration, _ partitions: PartitionConfiguration) { value = Mutex((configuration, partitions)) }
 }

@@ -67,16 +67,12 @@ final class ServiceReporter: Sendable {
         }
     }
 
-    /// SIGHUP: the file was read again. The daemon's settings are fixed while it runs: say which keys
-    /// changed and that they apply at the next start.
-    func reloaded(from old: SMConfiguration, to new: SMConfiguration) {
+    /// SIGHUP: systemd hears RELOADING=1 while the configuration is read again, then READY=1.
+    func reloading() {
         try? notifier.reloading()
-        let changed = new.differences(from: old)
-        if changed.isEmpty {
-            logger.notice("SIGHUP: configuration re-read, nothing changed")
-        } else {
-            logger.warning("SIGHUP: configuration re-read; \(changed.joined(separator: ", ")) changed and take effect when swiftsm run restarts")
-        }
+    }
+
+    func reloaded() {
         try? notifier.ready(status: state.withLock { $0.statusLine })
     }
 

@@ -56,6 +56,8 @@ struct DaemonLoop {
                 handle(.control(control, from: from))
             case .heavySweepRequested:
                 heavyRequested = true
+            case .reconfigured:
+                reconfigured()
             }
             await performActions()
         }
@@ -74,6 +76,20 @@ struct DaemonLoop {
         daemon.publish { status in
             status.own.state = state
             status.master = master
+        }
+    }
+
+    /// The daemon's options changed: the state machine weighs the new priority and poll retries, and the
+    /// next light sweep or poll comes at the new cadence.
+    mutating func reconfigured() {
+        machine.reconfigure(priority: options.sweep.priority, pollRetries: options.pollRetries)
+        switch machine.state {
+        case .master where nextLightSweep != nil:
+            scheduleLightSweep(healthy: true)
+        case .standby where nextPoll != nil:
+            nextPoll = .now + options.pollInterval
+        default:
+            break
         }
     }
 

@@ -68,10 +68,10 @@ public struct SMStateMachine: Sendable {
         case handoverTimedOut
     }
 
-    public let priority: UInt8
+    public private(set) var priority: UInt8
     public let guid: GUID
     /// Polls the master may miss in a row before this SM considers it gone.
-    public let pollRetries: Int
+    public private(set) var pollRetries: Int
     public private(set) var state: SMState = .notActive
     /// The SM this one polls as STANDBY, or has handed over to as MASTER.
     public private(set) var master: RemoteSM?
@@ -86,6 +86,13 @@ public struct SMStateMachine: Sendable {
         self.guid = guid
         self.pollRetries = pollRetries
         self.state = state
+    }
+
+    /// New settings while running (SIGHUP); the state stays. A MASTER that now ranks below a STANDBY hands
+    /// the subnet over when its next heavy pass finds it.
+    public mutating func reconfigure(priority: UInt8, pollRetries: Int) {
+        self.priority = priority
+        self.pollRetries = pollRetries
     }
 
     func outranksUs(_ remote: RemoteSM) -> Bool {

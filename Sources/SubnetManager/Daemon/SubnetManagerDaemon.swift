@@ -14,6 +14,8 @@ enum DaemonEvent: Sendable {
     case control(SMInfoControl, from: RemoteSM)
     /// SIGHUP, or an operator: a heavy sweep now.
     case heavySweepRequested
+    /// New options (SIGHUP re-read the configuration): the loop takes the priority, poll retries and cadences.
+    case reconfigured
 }
 
 /// The long-running SM (`swiftsm run`): the state machine of IBA 14.4 driven by sweeps, polls, traps and
@@ -24,10 +26,9 @@ enum DaemonEvent: Sendable {
 /// what needs acting on to the loop. The loop owns the state machine and does the passes, one at a time.
 public final class SubnetManagerDaemon: Sendable {
     public let client: SMPClient
-    public let options: DaemonOptions
     let logger: Logger
-    /// Single attempts with the polling interval as timeout: a poll that fails is a missed poll.
-    let pollClient: SMPClient
+    /// The options now, and the client of polls they shape; `reconfigure` replaces both.
+    private let settings: Mutex<(options: DaemonOptions, pollClient: SMPClient)>
     let published: Mutex<DaemonStatus>
     let events: AsyncStream<DaemonEvent>
     let eventSink: AsyncStream<DaemonEvent>.Continuation
@@ -45,13 +46,9 @@ public final class SubnetManagerDaemon: Sendable {
     public init(client: SMPClient, options: DaemonOptions, guid: GUID = .zero, logger: Logger = Logger(label: "swiftsm.daemon"),
                 observer: (@Sendable (DaemonStatus) -> Void)? = nil) {
         self.client = client
-        self.options = options
         self.logger = logger
         self.observer = observer
-        var pollOptions = client.options
-        pollOptions.retries = 0
-        pollOptions.timeout = options.pollInterval
-        self.pollClient = SMPClient(transport: client.transport, options: pollOptions, mKey: client.mKey, logger: logger)
+        self.settings = Mutex((options, Self.pollClient(for: client, interval: options.pollInterval, logger: logger)))
         self.published = Mutex(DaemonStatus(own: OwnSMInfo(guid: guid, smKey: options.smKey, priority: options.sweep.priority, state: .notActive)))
         (events, eventSink) = AsyncStream.makeStream(of: DaemonEvent.self)
         subnetAdministration = SubnetAdministrationService(transport: client.transport, queueLimit: options.saQueueLimit, logger: logger)
@@ -61,6 +58,38 @@ public final class SubnetManagerDaemon: Sendable {
             let loop = ThreadExecutor(name: "swiftsm-inbound")
             (inboundLoop, ownInboundLoop) = (loop, loop)
         }
+    }
+
+    /// Single attempts with the polling interval as timeout: a poll that fails is a missed poll.
+    private static func pollClient(for client: SMPClient, interval: Duration, logger: Logger) -> SMPClient {
+        var pollOptions = client.options
+        pollOptions.retries = 0
+        pollOptions.timeout = interval
+        return SMPClient(transport: client.transport, options: pollOptions, mKey: client.mKey, logger: logger)
+    }
+
+    /// How the daemon behaves now (`reconfigure` changes it while it runs).
+    public var options: DaemonOptions { settings.withLock { $0.options } }
+
+    /// The client of SMInfo polls (single attempts, the polling interval as timeout).
+    var pollClient: SMPClient { settings.withLock { $0.pollClient } }
+
+    /// New options while running (SIGHUP): SMInfo answers carry the new priority and SM_Key at once; the
+    /// loop takes the rest before its next event (state-machine priority and poll retries, the light-sweep and
+    /// poll cadences); passes started from then on use the new sweep options (routing, partitions, timeouts).
+    /// The SMP client is not changed: its window, timeouts and M_Key stay as started.
+    public func reconfigure(_ options: DaemonOptions) {
+        settings.withLock { settings in
+            if options.pollInterval != settings.options.pollInterval {
+                settings.pollClient = Self.pollClient(for: client, interval: options.pollInterval, logger: logger)
+            }
+            settings.options = options
+        }
+        publish { status in
+            status.own.priority = options.sweep.priority
+            status.own.smKey = options.smKey
+        }
+        eventSink.yield(.reconfigured)
     }
 
     /// Whether we are MASTER now (the SA answers only then).

@@ -1,0 +1,42 @@
+/// What SIGHUP does with a configuration read again: the keys a running SM can take at once are
+/// taken, the others keep their running values until `swiftsm run` restarts.
+///
+/// Restart-only keys, and why: `guid` names the port already open; `max_wire_smps`,
+/// `transaction_timeout` and `transaction_retries` shape the SMP client every pass shares; `m_key` and
+/// its protect bits and lease are carried by that client and must match what the ports hold; `lmc`
+/// would give every host new LIDs (a running fabric's connections and path records would all break at
+/// once), so it changes only when an admin restarts deliberately, as with OpenSM.
+public struct ConfigurationReload: Sendable, Equatable {
+    /// The running configuration with every run-time key taken from the new one.
+    public var applied: SMConfiguration
+    /// Run-time keys whose values changed (they apply now).
+    public var changed: [String]
+    /// Restart-only keys whose new values differ from the running ones (they wait for a restart).
+    public var needRestart: [String]
+}
+
+extension ConfigurationKeys {
+    /// The keys a running SM applies on SIGHUP; every other key it uses needs a restart.
+    public static let appliedAtRunTime: Set<String> = [
+        "sm_priority", "sm_key", "ignore_other_sm", "sweep_interval", "sminfo_polling_timeout", "polling_retry_number",
+        "subnet_timeout", "partition_config_file", "routing_engine", "log_file",
+    ]
+}
+
+extension SMConfiguration {
+    /// This (running) configuration after a reload that read `new`: run-time keys from `new`, the rest as running.
+    public func reloading(_ new: SMConfiguration) -> ConfigurationReload {
+        var applied = self
+        applied.smPriority = new.smPriority
+        applied.smKey = new.smKey
+        applied.ignoreOtherSM = new.ignoreOtherSM
+        applied.sweepInterval = new.sweepInterval
+        applied.smInfoPollingTimeout = new.smInfoPollingTimeout
+        applied.pollingRetryNumber = new.pollingRetryNumber
+        applied.subnetTimeout = new.subnetTimeout
+        applied.partitionConfigFile = new.partitionConfigFile
+        applied.routingEngines = new.routingEngines
+        applied.logFile = new.logFile
+        return ConfigurationReload(applied: applied, changed: applied.differences(from: self), needRestart: new.differences(from: applied))
+    }
+}
