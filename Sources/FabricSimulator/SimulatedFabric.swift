@@ -13,6 +13,9 @@ struct SimulatedNode {
     var switchInfo: SwitchInfo?
     /// The linear forwarding table, grown as blocks are written (255 = unrouted).
     var forwardingTable: [UInt8] = []
+    /// The multicast forwarding table: 32 port masks per written block, by attribute modifier (block and
+    /// port position, `MulticastForwardingTableBlock`). Blocks never written are empty.
+    var multicastBlocks: [UInt32: [UInt16]] = [:]
     /// Does not answer at all (a hung agent), for fault tests.
     var isDead = false
 
@@ -25,6 +28,9 @@ struct SimulatedPort {
     var remote: PortAddress?
     /// When a running M_Key lease timer runs out, on the fabric's clock (see `MKeyEnforcement.swift`).
     var mKeyLeaseDeadline: Duration?
+    /// The P_Key table, as many entries as the node's PartitionCap (switch ports without enforcement
+    /// hold just the default). A fresh port holds the default full key 0xFFFF in entry 0, as ibsim's do.
+    var pKeys: [PKey] = [.defaultFull]
 }
 
 /// An in-process fabric of switches and CAs whose agents answer SMPs as real ones do: directed-route
