@@ -183,8 +183,8 @@ public struct SAMAD: Hashable, Sendable {
     /// with a bad method, class version or attribute still decodes, so it can be answered with a status.
     ///
     /// The header fields are byte-aligned, big-endian at fixed offsets (IBA 13.4.2, 13.6.2.1, 15.2.1.1):
-    /// read straight from the bytes, since every SA request and answer passes here (through libibmad's
-    /// table it was a third of a PathRecord's cost). `SAWireTests` checks each offset against libibmad's.
+    /// read straight from the bytes, since every SA request and answer passes here.
+    /// `SAWireTests` checks each offset against libibmad's.
     public init(decoding mad: [UInt8]) throws(WireError) {
         guard mad.count == Self.madSize else { throw .wrongMADSize(mad.count) }
         let (header, data) = mad.withUnsafeBufferPointer { bytes -> (SAMAD, [UInt8]) in

@@ -243,4 +243,28 @@ import Testing
         bytes.setBits(BitField(64, 64), 0x0123_4567_89AB_CDEF)
         #expect(bytes.bits(BitField(64, 64)) == 0x0123_4567_89AB_CDEF && bytes[8] == 0x01)
     }
+
+    /// Fields inside one byte take a shortcut: every offset and width there agrees with bit-by-bit
+    /// reading and writing, and the neighbouring bits stay as they were.
+    @Test func bitFieldsWithinOneByteAgreeWithBitByBit() {
+        var random = SystemRandomNumberGenerator()
+        for offset in 0..<16 {
+            for width in 1...(8 - offset % 8) {
+                let field = BitField(offset, width)
+                let before = (0..<2).map { _ in UInt8.random(in: 0...255, using: &random) }
+                var bytes = before
+                let value = UInt64.random(in: 0...UInt64.max, using: &random)
+                bytes.setBits(field, value)
+                var expected = before
+                for bit in 0..<width {
+                    let position = offset + bit, mask = UInt8(0x80) >> (position % 8)
+                    let set = value >> UInt64(width - 1 - bit) & 1 == 1
+                    expected[position / 8] = set ? expected[position / 8] | mask : expected[position / 8] & ~mask
+                }
+                #expect(bytes == expected, "offset \(offset) width \(width)")
+                let read = (0..<width).reduce(UInt64(0)) { $0 << 1 | UInt64(expected[(offset + $1) / 8] >> (7 - (offset + $1) % 8) & 1) }
+                #expect(bytes.bits(field) == read && read == value & (UInt64(1) << width - 1))
+            }
+        }
+    }
 }
