@@ -176,7 +176,13 @@ public struct SAMAD: Hashable, Sendable {
         self.smKey = smKey
         self.attributeOffset = attributeOffset
         self.componentMask = componentMask
-        self.data = data + [UInt8](repeating: 0, count: Self.dataSize - data.count)
+        if data.count == Self.dataSize {
+            self.data = data
+        } else {
+            var padded = data
+            padded.append(contentsOf: repeatElement(0, count: Self.dataSize - data.count))
+            self.data = padded
+        }
     }
 
     /// Decodes a MAD of class 0x03. Only the size, base version and class are checked here: a request

@@ -153,7 +153,7 @@ extension SASnapshot {
                     record.slid = slid
                     record.pKey = key
                     record.sl = sl
-                    record.reversible = quickForward(from: destinationEndport.address, to: sourceEndport.address, dlid: slid) != nil
+                    record.reversible = reaches(from: destinationEndport.address, to: sourceEndport.address, lid: slid)
                     if mask & C.reversible != 0 && query.reversible && !record.reversible { continue }
                     records.append(record)
                     if !isTable { return .success(records) }
