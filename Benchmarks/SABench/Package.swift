@@ -1,13 +1,15 @@
 // swift-tools-version: 6.1
 import PackageDescription
 
-// PathRecord answers per second through SubnetAdministrator.handle, on one core. Run with ../sa-pathrecords.sh.
+// PathRecord answers per second through SubnetAdministrator.handle, on one core (../sa-pathrecords.sh), and
+// a join burst of simulated IPoIB hosts after client reregistration against the running SM (../sa-join-burst.sh).
 let package = Package(
     name: "SABench",
     platforms: [.macOS(.v15)],
     dependencies: [.package(name: "SwiftSM", path: "../..")],
     targets: [
         .executableTarget(name: "SABench", dependencies: [.product(name: "SwiftSMKit", package: "SwiftSM")]),
+        .executableTarget(name: "SAJoinBurst", dependencies: [.product(name: "SwiftSMKit", package: "SwiftSM")]),
     ],
     swiftLanguageModes: [.v6]
 )
