@@ -209,4 +209,44 @@ import TestSupport
         for host in hosts { await host.interface.sa.close() }
         await sm.kill()
     }
+
+    @Test func switchesKeepMFTsAndPortsPKeyTablesAndALoopShows() async throws {
+        // A 3x3 torus: its switch links make rings, so flooding every port loops.
+        let model = try generateFabric(.torus2D, options: GeneratorOptions(dimensions: [3, 3]))
+        let hosts = Self.hostPorts(model)
+        let fabric = try SimulatedFabric(model, attachment: hosts[0])
+        let transport = SimulatorTransport(fabric: fabric)
+        let client = SMPClient(transport: transport, options: SMPClientOptions(maxOutstanding: 16, timeout: .milliseconds(500), retries: 1))
+        let report = try await SubnetSweep(client: client, options: SweepOptions()).runOnce()
+        let discovered = report.discovery.fabric
+        let mlid = LID(0xC000)
+        for node in discovered.switches {
+            var masks = [UInt16](repeating: 0, count: 32)
+            for port in discovered[node].knownPorts where port.remote != nil { masks[0] |= 1 << UInt16(port.number.rawValue) }
+            _ = try await client.set(MulticastForwardingTableBlock(portMasks: masks), modifier: 0, route: report.discovery.routes[node],
+                                     node: discovered[node].guid)
+            let read = try await client.get(MulticastForwardingTableBlock.self, modifier: 0, route: report.discovery.routes[node], node: discovered[node].guid)
+            #expect(read.portMasks == masks)
+        }
+        let flood = fabric.sendMulticast(from: hosts[0], to: mlid)
+        #expect(!flood.switchesReachedTwice.isEmpty && !flood.reachesExactlyOnce(hosts, sender: hosts[0]))
+        #expect(hosts.dropFirst().allSatisfy { (flood.receivers[$0] ?? 0) >= 1 })
+        // Past MulticastFDBCap (1024 MLIDs: 32 blocks), a block is refused.
+        await #expect(throws: (any Error).self) {
+            _ = try await client.get(MulticastForwardingTableBlock.self, modifier: 32, route: report.discovery.routes[discovered.switches[0]],
+                                     node: discovered[discovered.switches[0]].guid)
+        }
+
+        // A host port's P_Key table: a fresh port holds 0xFFFF; a Set is kept; past PartitionCap, refused.
+        let hostNode = try #require(discovered.channelAdapters.first { discovered[$0].guid == model[hosts[4].node].guid })
+        let hostPort = try #require(discovered[hostNode].knownPorts.first { $0.remote != nil })
+        let route = discovered.route(toPort: PortAddress(node: hostNode, port: hostPort.number), nodeRoutes: report.discovery.routes)
+        #expect(fabric.pKeys(hosts[4]) == [PKey.defaultFull])
+        _ = try await client.set(PKeyTableBlock(keys: [PKey(0xFFFF), PKey(0x8002), PKey(0x0003)]), modifier: 0, route: route, node: discovered[hostNode].guid)
+        #expect(fabric.pKeys(hosts[4]) == [PKey(0xFFFF), PKey(0x8002), PKey(0x0003)])
+        await #expect(throws: (any Error).self) {
+            _ = try await client.set(PKeyTableBlock(keys: [PKey(0x8004)]), modifier: 2, route: route, node: discovered[hostNode].guid)
+        }
+        await transport.close()
+    }
 }
