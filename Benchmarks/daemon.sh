@@ -74,10 +74,10 @@ grep "heavy pass" "$work/b.log" | tail -1 | sed 's/.*heavy pass/  its takeover p
 kill -TERM "$pid_b"; wait "$pid_b" 2>/dev/null || true
 stop_ibsim
 
-# OpenSM: its re-sweep after the same Unlink, and its takeover from SwiftSM. (Started through `timeout`:
-# started straight in the background of a script, opensm 3.3.23 under umad2sim never finishes its first sweep.)
+# OpenSM: its re-sweep after the same Unlink, and its takeover from SwiftSM. `-d 2` flushes its log after each
+# line: without it "SUBNET UP" sits in a stdio buffer until more is logged, and a wait on the log never ends.
 start_ibsim
-(cd "$work" && SIM_HOST=host-0 LD_PRELOAD=$preload OSM_TMP_DIR=$work OSM_CACHE_DIR=$work exec timeout 900 opensm -D 0x03 -f "$work/opensm.log") > /dev/null 2>&1 &
+(cd "$work" && SIM_HOST=host-0 LD_PRELOAD=$preload OSM_TMP_DIR=$work OSM_CACHE_DIR=$work exec timeout 900 opensm -D 0x03 -d 2 -f "$work/opensm.log") > /dev/null 2>&1 &
 osm=$!; track $osm
 wait_for "$work/opensm.log" "SUBNET UP" 1 300
 configured=$(count_in "$work/opensm.log" "tables configured on all switches")
@@ -92,7 +92,7 @@ start_ibsim
 pid=$(sm c --sweep-interval 10); track "$pid"
 wait_for "$work/c.log" "subnet up" 1
 printf 'sminfo_polling_timeout 1000\npolling_retry_number 2\n' > "$work/osm.conf"
-(cd "$work" && SIM_HOST=host-1 LD_PRELOAD=$preload OSM_TMP_DIR=$work OSM_CACHE_DIR=$work exec timeout 900 opensm -F "$work/osm.conf" -D 0x03 -f "$work/opensm2.log") > /dev/null 2>&1 &
+(cd "$work" && SIM_HOST=host-1 LD_PRELOAD=$preload OSM_TMP_DIR=$work OSM_CACHE_DIR=$work exec timeout 900 opensm -F "$work/osm.conf" -D 0x03 -d 2 -f "$work/opensm2.log") > /dev/null 2>&1 &
 osm=$!; track $osm
 wait_for "$work/opensm2.log" "Entering STANDBY state" 1 60
 kill -9 "$pid"; killed=$(now)

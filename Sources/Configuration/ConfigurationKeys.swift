@@ -75,6 +75,9 @@ public enum ConfigurationKeys {
         ConfigurationKey(name: "partition_config_file", flag: nil, meaning: "partitions file (OpenSM partitions.conf syntax); (null) for none") {
             $1.partitionConfigFile = string($0)
         },
+        ConfigurationKey(name: "qos", flag: "-Q/--qos", meaning: "TRUE: program OpenSM's default SL2VL and VL arbitration tables; FALSE (the default, as in OpenSM): leave them") {
+            $1.qos = try boolean($0)
+        },
         ConfigurationKey(name: "routing_engine", flag: "--routing", meaning: "routing engines to try, comma-separated; (null) for the default") {
             $1.routingEngines = string($0).map { $0.split(separator: ",").map { String($0).trimmingSpaces } }?.filter { !$0.isEmpty } ?? []
         },

@@ -42,6 +42,9 @@ public struct SMConfiguration: Sendable, Equatable {
     public var routingEngines: [String] = []
     /// `log_file`: where a daemon logs; nil for standard error.
     public var logFile: String?
+    /// `qos`: program SL2VL and VL arbitration tables (OpenSM's default QoS tables). FALSE by default, as in
+    /// OpenSM: on a large fabric the tables of every switch port pair cost more SMPs than the rest of a sweep.
+    public var qos = false
 
     /// SMPs in flight by default: the fastest window measured on ibsim that is also umad2sim's safe maximum.
     public static let defaultMaxOutstanding = 64
@@ -103,6 +106,7 @@ extension SMConfiguration {
         check("partition_config_file", partitionConfigFile, other.partitionConfigFile)
         check("routing_engine", routingEngines, other.routingEngines)
         check("log_file", logFile, other.logFile)
+        check("qos", qos, other.qos)
         return keys
     }
 }

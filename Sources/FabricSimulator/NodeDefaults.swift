@@ -79,6 +79,9 @@ extension SimulatedNode {
         info.mtuCap = isSwitchPort0 ? 3 : 4
         info.vlCap = 4
         info.operationalVLs = 4
+        // As ibsim's ports: 8 entries in each VL arbitration table.
+        info.vlArbitrationHighCap = 8
+        info.vlArbitrationLowCap = 8
         info.subnetTimeout = 31
         return info
     }

@@ -31,6 +31,10 @@ struct SimulatedPort {
     /// The P_Key table, as many entries as the node's PartitionCap (switch ports without enforcement
     /// hold just the default). A fresh port holds the default full key 0xFFFF in entry 0, as ibsim's do.
     var pKeys: [PKey] = [.defaultFull]
+    /// SL2VL tables written, by input port (0 on a CA); unwritten ones hold ibsim's default.
+    var slToVL: [UInt8: UInt64] = [:]
+    /// VL arbitration blocks written (1-4), the port's capacity of entries each; unwritten: ibsim's default.
+    var vlArbitration: [UInt8: [VLArbitrationEntry]] = [:]
 }
 
 /// An in-process fabric of switches and CAs whose agents answer SMPs as real ones do: directed-route

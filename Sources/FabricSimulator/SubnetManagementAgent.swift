@@ -40,6 +40,10 @@ extension SimulatedFabric.State {
             return multicastTableBlock(request, node: arrival.node)
         case .pKeyTable:
             return pKeyTableBlock(request, at: arrival)
+        case .slToVLMappingTable:
+            return slToVLTable(request, at: arrival)
+        case .vlArbitrationTable:
+            return vlArbitrationBlock(request, at: arrival)
         default:
             return (.methodAttributeNotSupported, request.payload)
         }
@@ -102,6 +106,54 @@ extension SimulatedFabric.State {
         }
         let shown = (0..<perBlock).map { block * perBlock + $0 < keys.count ? keys[block * perBlock + $0] : .invalid }
         return (.ok, SMPBytes(PKeyTableBlock(keys: shown).bytes))
+    }
+
+    /// ibsim's defaults: SL i to VL i, SL 15 to VL 7; arbitration high "0:4, 1..14:0", low "0:0, 1..14:4".
+    static let defaultSLToVL: UInt64 = 0x0123_4567_89AB_CDE7
+    static func defaultArbitration(_ block: UInt8) -> [VLArbitrationEntry] {
+        var all = [VLArbitrationEntry](repeating: VLArbitrationEntry(vl: 0, weight: 0), count: 64)
+        for vl in 0..<15 {
+            let weight: UInt8 = (vl == 0) == (block >= 3) ? 4 : 0
+            all[vl] = VLArbitrationEntry(vl: UInt8(vl), weight: weight)
+        }
+        return block % 2 == 1 ? Array(all[0..<32]) : Array(all[32..<64])
+    }
+
+    /// SLtoVLMappingTable as ibsim keeps it: a switch's modifier names the input (bits 8-15) and output
+    /// (bits 0-7) ports, both of which must exist (0x1C otherwise); a CA has one table per port.
+    private mutating func slToVLTable(_ request: SMP, at arrival: Arrival) -> (MADStatus, SMPBytes) {
+        let isSwitch = nodes[arrival.node].type == .switch
+        let (input, output) = SLToVLMappingTable.ports(of: request.attributeModifier)
+        let portNumber = isSwitch ? output.index : arrival.port
+        let key = isSwitch ? input.rawValue : 0
+        guard var port = nodes[arrival.node].port(portNumber), !isSwitch || nodes[arrival.node].port(input.index) != nil else {
+            return (.invalidAttributeValue, request.payload)
+        }
+        if request.method == .set {
+            port.slToVL[key] = SLToVLMappingTable(bytes: request.payload.array).packed
+            nodes[arrival.node].ports[portNumber] = port
+        }
+        return (.ok, SMPBytes(SLToVLMappingTable(packed: port.slToVL[key] ?? Self.defaultSLToVL).bytes))
+    }
+
+    /// VLArbitrationTable as ibsim keeps it: block 1-4 (bits 16-31), a switch's output port (bits 0-15);
+    /// only the port's capacity of entries is stored, a block past the capacity is refused (0x1C).
+    private mutating func vlArbitrationBlock(_ request: SMP, at arrival: Arrival) -> (MADStatus, SMPBytes) {
+        let isSwitch = nodes[arrival.node].type == .switch
+        guard let (block, output) = VLArbitrationTableBlock.blockAndPort(of: request.attributeModifier) else {
+            return (.invalidAttributeValue, request.payload)
+        }
+        let portNumber = isSwitch ? output.index : arrival.port
+        guard var port = nodes[arrival.node].port(portNumber) else { return (.invalidAttributeValue, request.payload) }
+        let cap = Int(block.isHighPriority ? port.info.vlArbitrationHighCap : port.info.vlArbitrationLowCap)
+        let length = min(32, cap - block.firstEntry)
+        guard length > 0 else { return (.invalidAttributeValue, request.payload) }
+        if request.method == .set {
+            port.vlArbitration[block.rawValue] = Array(VLArbitrationTableBlock(bytes: request.payload.array).entries.prefix(length))
+            nodes[arrival.node].ports[portNumber] = port
+        }
+        let held = port.vlArbitration[block.rawValue] ?? Array(Self.defaultArbitration(block.rawValue).prefix(length))
+        return (.ok, SMPBytes(VLArbitrationTableBlock(entries: held).bytes))
     }
 
     private mutating func portInfo(_ request: SMP, at arrival: Arrival) -> (MADStatus, SMPBytes) {

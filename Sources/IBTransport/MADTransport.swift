@@ -37,9 +37,15 @@ public protocol MADTransport: Sendable {
     /// Sends a request of any class (an SA query on QP1, say) and waits for the MAD that answers it, matched
     /// on transaction ID, class and attribute.
     nonisolated(nonsending) func exchangeMAD(_ mad: [UInt8], to address: MADAddress, timeout: Duration) async throws(TransportError) -> InboundMAD
+
+    /// Where whoever consumes `unsolicited` runs best, if the transport has such a place: the thread that
+    /// receives the MADs, so that one received and answered costs no cross-thread wake-up. Nil: anywhere.
+    var inboundExecutor: (any TaskExecutor)? { get }
 }
 
 extension MADTransport {
+    public var inboundExecutor: (any TaskExecutor)? { nil }
+
     nonisolated(nonsending) public func post(_ mad: [UInt8], length: Int, to address: MADAddress) async throws(TransportError) {
         try await post(mad, to: address)
     }

@@ -1,6 +1,7 @@
 // The one file that calls libibumad: opening a port, registering agents, sending and receiving MADs.
 // Everything it hands out is typed Swift; no pointer leaves this file.
 import CIBUmad
+import DequeModule
 import Foundation
 import IBWire
 import Synchronization
@@ -66,6 +67,8 @@ public final class UMadTransport: MADTransport {
     private let unmatched = Atomic<Int>(0)
     /// Responses that matched a request's transaction ID but not the rest of it; dropped.
     private let mismatched = Atomic<Int>(0)
+    /// Runs the tasks that prefer it on the receive thread, between receptions (`inboundExecutor`).
+    private let receiveThreadJobs = ReceiveThreadExecutor()
 
     /// Opens the port whose GUID is `portGUID`, else `ca`/`port`, or the first port whose physical link
     /// is up when either is nil. With a `role`, the port also receives the requests that role serves.
@@ -140,6 +143,13 @@ public final class UMadTransport: MADTransport {
     static let subnetAdministrationClass: UInt8 = 0x03
 
     public var unsolicited: InboundStream { inbound }
+
+    /// The receive thread: tasks preferring it (the consumer of `unsolicited`, and what it hands work to)
+    /// run there between receptions, so a request received and answered wakes no other thread. Work from
+    /// other threads waits up to 5 ms (a reception's timeout) to start; under umad2sim a blocked write
+    /// stops receptions anyway (its reader thread needs the lock the writer holds), so sending from this
+    /// thread adds no deadlock that was not there.
+    public var inboundExecutor: (any TaskExecutor)? { receiveThreadJobs }
 
     /// Responses dropped because no request was waiting for them.
     public var unmatchedResponses: Int { unmatched.load(ordering: .relaxed) }
@@ -257,17 +267,30 @@ public final class UMadTransport: MADTransport {
     private func receiveLoop() {
         var buffer = [UInt8](repeating: 0, count: bufferSize)
         var nextExpiryCheck = ContinuousClock.now
+        // MADs received in a row (without waiting) before the tasks on this thread run: a burst is queued
+        // where the SA can see it (and answer BUSY past its limit), not left in the device's queue.
+        var burst = 0
         while running.load(ordering: .acquiring) {
+            if burst == 0 || burst >= 64 {
+                receiveThreadJobs.runJobs()
+                burst = 0
+            }
             var length = Int32(SMP.madSize)
+            let wait: Int32 = burst > 0 || receiveThreadJobs.hasJobs ? 0 : 5
             let received: (status: Int32, mad: [UInt8], source: MADAddress)? = buffer.withUnsafeMutableBytes { raw in
-                guard umad_recv(portID, raw.baseAddress, &length, 5) >= 0, let payload = umad_get_mad(raw.baseAddress) else { return nil }
+                guard umad_recv(portID, raw.baseAddress, &length, wait) >= 0, let payload = umad_get_mad(raw.baseAddress) else { return nil }
                 let mad = [UInt8](UnsafeRawBufferPointer(start: payload, count: SMP.madSize))
                 let addr = raw.baseAddress!.assumingMemoryBound(to: ib_user_mad_t.self).pointee.addr
                 let source = MADAddress(lid: LID(UInt16(bigEndian: addr.lid)), queuePair: UInt32(bigEndian: addr.qpn),
                                         qKey: UInt32(bigEndian: addr.qkey), serviceLevel: addr.sl, pKeyIndex: addr.pkey_index)
                 return (umad_status(raw.baseAddress), mad, source)
             }
-            if let received { deliver(received.mad, status: received.status, source: received.source) }
+            if let received {
+                deliver(received.mad, status: received.status, source: received.source)
+                burst += 1
+            } else {
+                burst = 0
+            }
             // Deadlines are checked every millisecond or so, not after every MAD.
             let now = ContinuousClock.now
             if now >= nextExpiryCheck {
@@ -275,6 +298,7 @@ public final class UMadTransport: MADTransport {
                 nextExpiryCheck = now + .milliseconds(1)
             }
         }
+        receiveThreadJobs.close()
         receiverDone.withLock { slot in
             receiverFinished.store(true, ordering: .releasing)
             slot?.resume()
@@ -392,5 +416,45 @@ public final class UMadTransport: MADTransport {
             let slice = raw[(index * nameLength)..<((index + 1) * nameLength)]
             return String(decoding: slice.prefix(while: { $0 != 0 }).map { UInt8(bitPattern: $0) }, as: UTF8.self)
         }
+    }
+}
+
+/// The task executor of `UMadTransport`'s receive thread: jobs queue here and the receive loop runs them
+/// between receptions. Once the thread ends, jobs go to the shared pool.
+final class ReceiveThreadExecutor: TaskExecutor, @unchecked Sendable {
+    private let jobs = Mutex<(queue: Deque<UnownedJob>, open: Bool)>(([], true))
+
+    func enqueue(_ job: consuming ExecutorJob) {
+        let unowned = UnownedJob(job)
+        let queued = jobs.withLock { state -> Bool in
+            guard state.open else { return false }
+            state.queue.append(unowned)
+            return true
+        }
+        if !queued { globalConcurrentExecutor.enqueue(ExecutorJob(unowned)) }
+    }
+
+    var hasJobs: Bool { jobs.withLock { !$0.queue.isEmpty } }
+
+    /// Runs the queued jobs and those they queue, until none is left.
+    func runJobs() {
+        while true {
+            var batch = jobs.withLock { state -> Deque<UnownedJob> in
+                defer { state.queue.removeAll() }
+                return state.queue
+            }
+            if batch.isEmpty { return }
+            while let job = batch.popFirst() { job.runSynchronously(on: asUnownedTaskExecutor()) }
+        }
+    }
+
+    /// The thread ends: what is queued and what comes later runs on the shared pool.
+    func close() {
+        let left = jobs.withLock { state -> Deque<UnownedJob> in
+            state.open = false
+            defer { state.queue.removeAll() }
+            return state.queue
+        }
+        for job in left { globalConcurrentExecutor.enqueue(ExecutorJob(job)) }
     }
 }

@@ -83,6 +83,8 @@ public struct WireField: Sendable, Hashable {
     static let portMasterSMSL = WireField(IB_PORT_SMSL_F)
     static let portVLCap = WireField(IB_PORT_VL_CAP_F)
     static let portVLHighLimit = WireField(IB_PORT_VL_HIGH_LIMIT_F)
+    static let portVLArbitrationHighCap = WireField(IB_PORT_VL_ARBITRATION_HIGH_CAP_F)
+    static let portVLArbitrationLowCap = WireField(IB_PORT_VL_ARBITRATION_LOW_CAP_F)
     static let portMTUCap = WireField(IB_PORT_MTU_CAP_F)
     static let portHOQLife = WireField(IB_PORT_HOQ_LIFE_F)
     static let portOperVLs = WireField(IB_PORT_OPER_VLS_F)
@@ -112,6 +114,10 @@ public struct WireField: Sendable, Hashable {
 
     // MulticastForwardingTable (the 64 bytes of 32 port masks).
     static let multicastForwardingTable = WireField(IB_MULTICAST_FORW_TBL_F)
+
+    // SLtoVLMappingTable (the 8 bytes of 16 VL nibbles) and VLArbitrationTable (the 64 bytes of 32 entries).
+    static let slToVLMappingTable = WireField(IB_SLTOVL_MAPPING_TABLE_F)
+    static let vlArbitrationTable = WireField(IB_VL_ARBITRATION_TABLE_F)
 
     // SMInfo.
     static let smInfoGUID = WireField(IB_SMINFO_GUID_F)

@@ -142,6 +142,34 @@ public struct PortInfo: SMPAttribute {
         get { UInt8(truncatingIfNeeded: bytes.field(.portVLCap)) }
         set { bytes.setField(.portVLCap, UInt32(newValue)) }
     }
+    /// The weight the high-priority VLs may send before a low-priority one gets a turn (VLArbitration).
+    public var vlHighLimit: UInt8 {
+        get { UInt8(truncatingIfNeeded: bytes.field(.portVLHighLimit)) }
+        set { bytes.setField(.portVLHighLimit, UInt32(newValue)) }
+    }
+    /// How many entries the port's high- and low-priority VL arbitration tables have (0: none).
+    public var vlArbitrationHighCap: UInt8 {
+        get { UInt8(truncatingIfNeeded: bytes.field(.portVLArbitrationHighCap)) }
+        set { bytes.setField(.portVLArbitrationHighCap, UInt32(newValue)) }
+    }
+    public var vlArbitrationLowCap: UInt8 {
+        get { UInt8(truncatingIfNeeded: bytes.field(.portVLArbitrationLowCap)) }
+        set { bytes.setField(.portVLArbitrationLowCap, UInt32(newValue)) }
+    }
+    /// CapabilityMask bit 6 (IsSLMappingSupported): the port has an SLtoVLMappingTable.
+    public var supportsSLMapping: Bool { capabilityMask & 0x40 != 0 }
+    /// How many data VLs an OperationalVLs or VLCap code means: 1 (VL0), 2, 4, 8 or 15 (VL0-VL14); 0 for others.
+    public static func dataVLCount(_ code: UInt8) -> Int {
+        switch code {
+        case 1: 1
+        case 2: 2
+        case 3: 4
+        case 4: 8
+        case 5: 15
+        default: 0
+        }
+    }
+
     public var mtuCap: UInt8 {
         get { UInt8(truncatingIfNeeded: bytes.field(.portMTUCap)) }
         set { bytes.setField(.portMTUCap, UInt32(newValue)) }

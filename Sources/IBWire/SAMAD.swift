@@ -53,6 +53,7 @@ public struct SAAttributeID: RawRepresentable, Hashable, Sendable, CustomStringC
     public static let informInfo = SAAttributeID(rawValue: 0x0003)
     public static let nodeRecord = SAAttributeID(rawValue: 0x0011)
     public static let portInfoRecord = SAAttributeID(rawValue: 0x0012)
+    public static let slToVLMappingTableRecord = SAAttributeID(rawValue: 0x0013)
     public static let switchInfoRecord = SAAttributeID(rawValue: 0x0014)
     public static let linearForwardingTableRecord = SAAttributeID(rawValue: 0x0015)
     public static let smInfoRecord = SAAttributeID(rawValue: 0x0018)
@@ -61,6 +62,7 @@ public struct SAAttributeID: RawRepresentable, Hashable, Sendable, CustomStringC
     public static let serviceRecord = SAAttributeID(rawValue: 0x0031)
     public static let pKeyTableRecord = SAAttributeID(rawValue: 0x0033)
     public static let pathRecord = SAAttributeID(rawValue: 0x0035)
+    public static let vlArbitrationTableRecord = SAAttributeID(rawValue: 0x0036)
     public static let mcMemberRecord = SAAttributeID(rawValue: 0x0038)
     public static let informInfoRecord = SAAttributeID(rawValue: 0x00F3)
 
@@ -78,6 +80,8 @@ public struct SAAttributeID: RawRepresentable, Hashable, Sendable, CustomStringC
         case .guidInfoRecord: "GUIDInfoRecord"
         case .serviceRecord: "ServiceRecord"
         case .pKeyTableRecord: "P_KeyTableRecord"
+        case .slToVLMappingTableRecord: "SLtoVLMappingTableRecord"
+        case .vlArbitrationTableRecord: "VLArbitrationTableRecord"
         case .pathRecord: "PathRecord"
         case .mcMemberRecord: "MCMemberRecord"
         case .informInfoRecord: "InformInfoRecord"
@@ -98,6 +102,27 @@ extension MADStatus {
     public static let saDenied = MADStatus(rawValue: 0x0700)
     /// Generic code 1 in bits 2-4: the class version is not supported.
     public static let badClassVersion = MADStatus(rawValue: 0x0004)
+
+    /// A short name of an SA answer's status, for counters and logs ("success", "busy", "no-records").
+    public var saName: String {
+        switch self {
+        case .ok: "success"
+        case .busy: "busy"
+        case .redirect: "redirect"
+        case .badClassVersion: "bad-class-version"
+        case .methodNotSupported: "method-not-supported"
+        case .methodAttributeNotSupported: "attribute-not-supported"
+        case .invalidAttributeValue: "invalid-attribute-value"
+        case .saNoResources: "no-resources"
+        case .saRequestInvalid: "request-invalid"
+        case .saNoRecords: "no-records"
+        case .saTooManyRecords: "too-many-records"
+        case .saInvalidGID: "invalid-gid"
+        case .saInsufficientComponents: "insufficient-components"
+        case .saDenied: "denied"
+        default: "status-0x" + String(rawValue, radix: 16)
+        }
+    }
 }
 
 /// The RMPP header (bytes 24-35 of an SA MAD).

@@ -88,6 +88,12 @@ extension SARecordLayout {
     /// P_KeyTableRecord: LID, BlockNum, PortNum, reserved, the 32-key block.
     public static let pKeyTableRecord = SARecordLayout(size: 72, components: sequence(from: 0, widths: [16, 16, 8, 24, 512]))
 
+    /// SLtoVLMappingTableRecord: LID, InputPortNum, OutputPortNum, reserved, the 16 VL nibbles (16 bytes).
+    public static let slToVLMappingTableRecord = SARecordLayout(size: 16, components: sequence(from: 0, widths: [16, 8, 8, 32, 64]))
+
+    /// VLArbitrationTableRecord: LID, OutputPortNum, BlockNum, reserved, the 32-entry block (72 bytes).
+    public static let vlArbitrationTableRecord = SARecordLayout(size: 72, components: sequence(from: 0, widths: [16, 8, 8, 32, 512]))
+
     /// PathRecord (64 bytes).
     public static let pathRecord = SARecordLayout(size: 64, components: sequence(
         from: 0, widths: [32, 32, 128, 128, 16, 16, 1, 3, 20, 8, 8, 1, 7, 16, 12, 4, 2, 6, 2, 6, 2, 6, 8]))

@@ -198,6 +198,38 @@ public struct PKeyTableRecord: SARecord {
     }
 }
 
+/// SLtoVLMappingTableRecord (0x0013): one SL2VL table, a CA port's (ports 0) or a switch's (input, output) pair.
+public struct SLToVLMappingTableRecord: SARecord {
+    public static let attribute = SAAttributeID.slToVLMappingTableRecord
+    public static let layout = SARecordLayout.slToVLMappingTableRecord
+    public var bytes: [UInt8]
+    public init(bytes: [UInt8]) { self.bytes = bytes }
+
+    public var lid: LID { get { LID(UInt16(self[component: 0])) } set { self[component: 0] = UInt64(newValue.rawValue) } }
+    public var inputPort: PortNumber { get { PortNumber(UInt8(self[component: 1])) } set { self[component: 1] = UInt64(newValue.rawValue) } }
+    public var outputPort: PortNumber { get { PortNumber(UInt8(self[component: 2])) } set { self[component: 2] = UInt64(newValue.rawValue) } }
+    public var table: SLToVLMappingTable {
+        get { SLToVLMappingTable(packed: self[component: 4]) }
+        set { self[component: 4] = newValue.packed }
+    }
+}
+
+/// VLArbitrationTableRecord (0x0036): one 32-entry block (1-4) of a port's VL arbitration tables.
+public struct VLArbitrationTableRecord: SARecord {
+    public static let attribute = SAAttributeID.vlArbitrationTableRecord
+    public static let layout = SARecordLayout.vlArbitrationTableRecord
+    public var bytes: [UInt8]
+    public init(bytes: [UInt8]) { self.bytes = bytes }
+
+    public var lid: LID { get { LID(UInt16(self[component: 0])) } set { self[component: 0] = UInt64(newValue.rawValue) } }
+    public var outputPort: PortNumber { get { PortNumber(UInt8(self[component: 1])) } set { self[component: 1] = UInt64(newValue.rawValue) } }
+    public var blockNumber: UInt8 { get { UInt8(self[component: 2]) } set { self[component: 2] = UInt64(newValue) } }
+    public var block: VLArbitrationTableBlock {
+        get { VLArbitrationTableBlock(bytes: Array(bytes[8..<72])) }
+        set { bytes.replaceSubrange(8..<72, with: newValue.bytes) }
+    }
+}
+
 /// The selector of a PathRecord/MCMemberRecord MTU, rate or packet lifetime.
 public enum ValueSelector: UInt8, Sendable {
     case greaterThan = 0, lessThan = 1, exactly = 2, largestAvailable = 3

@@ -33,6 +33,8 @@ public struct AttributeID: RawRepresentable, Hashable, Sendable, CustomStringCon
     public static let switchInfo = AttributeID(rawValue: 0x0012)
     public static let portInfo = AttributeID(rawValue: 0x0015)
     public static let pKeyTable = AttributeID(rawValue: 0x0016)
+    public static let slToVLMappingTable = AttributeID(rawValue: 0x0017)
+    public static let vlArbitrationTable = AttributeID(rawValue: 0x0018)
     public static let linearForwardingTable = AttributeID(rawValue: 0x0019)
     public static let multicastForwardingTable = AttributeID(rawValue: 0x001B)
     public static let smInfo = AttributeID(rawValue: 0x0020)
@@ -46,6 +48,8 @@ public struct AttributeID: RawRepresentable, Hashable, Sendable, CustomStringCon
         case .portInfo: "PortInfo"
         case .linearForwardingTable: "LinearForwardingTable"
         case .pKeyTable: "P_KeyTable"
+        case .slToVLMappingTable: "SLtoVLMappingTable"
+        case .vlArbitrationTable: "VLArbitrationTable"
         case .multicastForwardingTable: "MulticastForwardingTable"
         case .smInfo: "SMInfo"
         default: "Attribute(0x\(String(rawValue, radix: 16)))"

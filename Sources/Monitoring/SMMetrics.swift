@@ -33,7 +33,7 @@ public final class SMMetrics: Sendable {
     static var problems: MetricNameDescriptor { name("problems", "Problems the last sweep left") }
     static var smps: MetricNameDescriptor { name("smps_total", "SMPs by method, attribute and outcome (sent, timeout, error-status)") }
     static var traps: MetricNameDescriptor { name("traps_total", "Traps received, by trap number") }
-    static var saRequests: MetricNameDescriptor { name("sa_requests_total", "SA requests by attribute and answer status") }
+    static var saRequests: MetricNameDescriptor { name("sa_requests_total", "SA requests by attribute, method and the status answered (busy: BUSY answers; none: not answered)") }
     static var degradedLinks: MetricNameDescriptor { name("degraded_links", "Links that trained below the width or speed both ends support") }
 
     /// Brings every metric to `status`. Safe to call from any thread (the HTTP listener calls it per scrape).
@@ -61,7 +61,7 @@ public final class SMMetrics: Sendable {
             advance(Self.traps, labels: [("trap", trap)], to: count)
         }
         for request in status.saRequests {
-            advance(Self.saRequests, labels: [("attribute", request.attribute), ("status", request.status)], to: request.count)
+            advance(Self.saRequests, labels: [("attribute", request.attribute), ("method", request.method), ("status", request.status)], to: request.count)
         }
     }
 

@@ -47,13 +47,16 @@ public struct SMStatus: Codable, Sendable, Equatable {
         }
     }
 
-    /// SA requests of one attribute answered with one status ("success", "no-records", ...).
+    /// SA requests of one attribute and method answered with one status ("success", "busy", "no-records", ...;
+    /// "none" when the SA did not answer).
     public struct SACount: Codable, Sendable, Equatable {
         public var attribute: String
+        public var method: String
         public var status: String
         public var count: Int
-        public init(attribute: String, status: String, count: Int) {
+        public init(attribute: String, method: String, status: String, count: Int) {
             self.attribute = attribute
+            self.method = method
             self.status = status
             self.count = count
         }

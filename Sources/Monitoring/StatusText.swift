@@ -16,8 +16,12 @@ public enum StatusText {
         lines.append("SMPs: \(sent) sent" + (failed.isEmpty ? "" : ", " + failed.joined(separator: ", ")))
         let traps = status.trapsByNumber.sorted { $0.key < $1.key }.map { "\($0.value) of \($0.key)" }
         lines.append("traps: " + (traps.isEmpty ? "none" : traps.joined(separator: ", ")))
-        let sa = status.saRequests.map { "\($0.count) \($0.attribute) \($0.status)" }
-        lines.append("SA requests: " + (sa.isEmpty ? "none" : sa.joined(separator: ", ")))
+        let saTotal = status.saRequests.reduce(0) { $0 + $1.count }
+        let saBusy = status.saRequests.filter { $0.status == "busy" }.reduce(0) { $0 + $1.count }
+        lines.append("SA requests: " + (saTotal == 0 ? "none" : "\(saTotal), \(saBusy) answered BUSY"))
+        let commonest = status.saRequests.sorted { ($0.count, $1.attribute, $1.method, $1.status) > ($1.count, $0.attribute, $0.method, $0.status) }
+        for request in commonest.prefix(8) { lines.append("  \(request.count) \(request.attribute) \(request.method) \(request.status)") }
+        if commonest.count > 8 { lines.append("  ... and \(commonest.count - 8) more kinds") }
         lines.append("degraded links: \(status.degradedLinks.count)")
         for link in status.degradedLinks.prefix(10) {
             let could = [link.couldBeWidth, link.couldBeSpeed].compactMap { $0 }.joined(separator: " ")

@@ -11,6 +11,8 @@ public struct PortSettings: Hashable, Sendable {
     /// Linked ports: the smaller MTUCap and VLCap of the two ends.
     public var neighborMTU: UInt8?
     public var operationalVLs: UInt8?
+    /// Ports with VL arbitration tables (more than one data VL): PortInfo.VLHighLimit.
+    public var vlHighLimit: UInt8?
     /// Linked ports end up ACTIVE.
     public var activate: Bool
     /// Endports: the M_Key, protect bits and lease period (nil: leave them as they are).
@@ -64,11 +66,15 @@ public struct ConfigurationPlan: Sendable {
     public var switches: [Int: SwitchProgram]
     /// The SM's own port: configured before anything else.
     public var smPort: PortAddress?
+    /// SL2VL and VL arbitration tables.
+    public var virtualLanes: VirtualLanePlan
 
-    public init(ports: [PortAddress: PortSettings] = [:], switches: [Int: SwitchProgram] = [:], smPort: PortAddress? = nil) {
+    public init(ports: [PortAddress: PortSettings] = [:], switches: [Int: SwitchProgram] = [:], smPort: PortAddress? = nil,
+                virtualLanes: VirtualLanePlan = VirtualLanePlan()) {
         self.ports = ports
         self.switches = switches
         self.smPort = smPort
+        self.virtualLanes = virtualLanes
     }
 
     /// The port settings every SM gives a fabric: LIDs on endports with the SM's LID and LMC, MTU and
@@ -94,6 +100,7 @@ public struct ConfigurationPlan: Sendable {
                 if let remote = port.remote, let near = port.info, let far = fabric[remote]?.info {
                     settings.neighborMTU = min(near.mtuCap, far.mtuCap)
                     settings.operationalVLs = min(near.vlCap, far.vlCap)
+                    if near.vlCap > 1 { settings.vlHighLimit = VirtualLaneDefaults.openSM.highLimit }
                     settings.activate = true
                 }
                 if settings != PortSettings() { result[address] = settings }

@@ -20,8 +20,10 @@ public struct ApplyReport: Sendable {
     /// Ports that answered a Set of the M_Key without keeping it: their agent does not implement M_Key
     /// (ibsim's does not), so they are not protected.
     public var mKeyNotKept: [PortAddress] = []
+    /// The SL2VL and VL arbitration tables: reads, Sets, and what the ports hold.
+    public var virtualLanes = VirtualLaneOutcome()
 
-    public var setCount: Int { portInfoSets + switchInfoSets + blockSets }
+    public var setCount: Int { portInfoSets + switchInfoSets + blockSets + virtualLanes.sets }
 }
 
 /// Makes a fabric match a `ConfigurationPlan` by reconciliation: it compares the plan with what the
@@ -57,7 +59,9 @@ public struct FabricProgrammer: Sendable {
     ///
     /// `knownTables` are tables this SM wrote before and the switches still hold (by node): their blocks are
     /// compared with the plan without reading them back, and only those that differ are written.
-    public func configure(_ plan: ConfigurationPlan, to fabric: Fabric, routes: [DirectedRoute], knownTables: [Int: [UInt8]] = [:]) async -> Configured {
+    /// `knownVirtualLanes`: SL2VL and arbitration tables the ports are believed to hold, compared without reading.
+    public func configure(_ plan: ConfigurationPlan, to fabric: Fabric, routes: [DirectedRoute], knownTables: [Int: [UInt8]] = [:],
+                          knownVirtualLanes: VirtualLaneOutcome? = nil) async -> Configured {
         var report = ApplyReport()
         let limit = client.runnerCount
         var latest: [PortAddress: PortInfo] = [:]
@@ -80,6 +84,7 @@ public struct FabricProgrammer: Sendable {
         async let portOutcomes = mapConcurrently(portJobs, limit: limit, executors: client.runnerExecutors) { address, settings in
             await FabricProgrammer(client: client).configure(address, settings, fabric: fabric, routes: routes)
         }
+        async let laneOutcome = programVirtualLanes(plan.virtualLanes, fabric: fabric, routes: routes, known: knownVirtualLanes)
         let tableOutcomes = await programTables(plan, fabric: fabric, routes: routes, limit: limit, known: knownTables)
         for ((address, _), outcome) in zip(portJobs, await portOutcomes) { outcome.record(into: &report, latest: &latest, address: address) }
         report.switchInfoSets = tableOutcomes.switchInfoSets
@@ -87,6 +92,8 @@ public struct FabricProgrammer: Sendable {
         report.blockSets = tableOutcomes.blockSets
         report.failures += tableOutcomes.failures
         report.tables = tableOutcomes.tables
+        report.virtualLanes = await laneOutcome
+        report.failures += report.virtualLanes.failures
         return Configured(report: report, latest: latest)
     }
 
@@ -135,6 +142,7 @@ public struct FabricProgrammer: Sendable {
         if let prefix = settings.gidPrefix { wanted.gidPrefix = prefix }
         if let mtu = settings.neighborMTU { wanted.neighborMTU = mtu }
         if let vls = settings.operationalVLs { wanted.operationalVLs = vls }
+        if let limit = settings.vlHighLimit { wanted.vlHighLimit = limit }
         if let policy = settings.mKey { wanted.apply(policy) }
         let needsArm = settings.activate && observed.state == .initialize
         guard wanted != observed || needsArm else { return nil }

@@ -19,11 +19,15 @@ public struct Channel: Hashable, Sendable {
 public struct CreditLoop: Sendable, Equatable {
     /// The channels of the cycle in order; the last one depends on the first.
     public var channels: [Channel]
-    /// One line naming the channels: `credit loop on VL 0 through 4 channels: "sw-0"[1] -> "sw-1"[3] -> ...`.
+    /// One line naming the channels: `credit loop on VL 0 through 4 channels: "sw-0"[1] -> "sw-1"[3] -> ...`;
+    /// a loop that changes VL on the way names the VL of each channel: `credit loop across VLs 0, 1 through ...`.
     public func describe(in fabric: Fabric) -> String {
-        let names = channels.map { "\"\(fabric.nodes[$0.from.node].description)\"[\($0.from.port)]" }
-        return "credit loop on VL \(channels.first?.vl ?? 0) through \(channels.count) channels: " + names.joined(separator: " -> ")
-            + " -> " + (names.first ?? "")
+        let vls = Set(channels.map(\.vl))
+        let names = channels.map { channel in
+            "\"\(fabric.nodes[channel.from.node].description)\"[\(channel.from.port)]" + (vls.count > 1 ? " (VL \(channel.vl))" : "")
+        }
+        let lanes = vls.count > 1 ? "across VLs " + vls.sorted().map(String.init).joined(separator: ", ") : "on VL \(channels.first?.vl ?? 0)"
+        return "credit loop \(lanes) through \(channels.count) channels: " + names.joined(separator: " -> ") + " -> " + (names.first ?? "")
     }
 }
 

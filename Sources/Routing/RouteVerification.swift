@@ -151,20 +151,30 @@ public func verifyRoutes(_ fabric: Fabric, lids: LIDAssignment, lookup: @escapin
 /// destination switches are shared out among the processors (the 11,664-host tree has 21.5 million
 /// pairs), and the parts merged in order, so the result does not depend on how many there are.
 ///
-/// With `creditLoops`, it also builds the channel dependency graph of every CA-to-CA route (one VL),
-/// plus `extraPaths` (output ports switch by switch, e.g. multicast trees), and reports a cycle.
+/// With `creditLoops`, it also builds the channel dependency graph of every CA-to-CA route, plus `extraPaths`
+/// (output ports switch by switch, e.g. multicast trees), and reports a cycle. Channels are (link, VL): with
+/// `virtualLanes` (the switches' SL2VL tables) each hop of a route on `serviceLevel` takes the VL its switch's
+/// table gives for the ports it passes; without, or when every table gives the SL one VL, all hops use that VL.
+/// (`extraPaths` are followed on that one VL only: they carry no ports in.)
 public func verifyRoutes(_ fabric: Fabric, lids: LIDAssignment, tables: some ForwardingLookup, creditLoops: Bool = true,
-                         extraPaths: [[PortAddress]] = []) -> RouteVerification {
+                         extraPaths: [[PortAddress]] = [], virtualLanes: VirtualLaneTables? = nil, serviceLevel: UInt8 = 0) -> RouteVerification {
     let graph = SwitchGraph(fabric)
     guard graph.count > 0 else { return RouteVerification() }
     let entries = tables.lidMajorEntries(switches: graph.nodes, lidCount: Int(lids.maxLID.rawValue) + 1)
     var result = followRoutes(fabric, graph: graph, lids: lids, entries: entries)
     if creditLoops {
-        var dependencies = ChannelDependencyGraph(graph: graph, fabric: fabric)
-        dependencies.addUnicastRoutes(fabric: fabric, lids: lids, entries: entries)
-        for path in extraPaths { dependencies.addPath(path) }
+        switch LaneAssignment(virtualLanes, fabric: fabric, serviceLevel: serviceLevel) {
+        case .uniform(let vl):
+            var dependencies = ChannelDependencyGraph(graph: graph, fabric: fabric, vl: vl)
+            dependencies.addUnicastRoutes(fabric: fabric, lids: lids, entries: entries)
+            for path in extraPaths { dependencies.addPath(path) }
+            result.creditLoop = dependencies.findCycle()
+        case .perHop:
+            var dependencies = LaneDependencyGraph(graph: graph)
+            dependencies.addUnicastRoutes(fabric: fabric, lids: lids, entries: entries, tables: virtualLanes ?? VirtualLaneTables(), serviceLevel: serviceLevel)
+            result.creditLoop = dependencies.findCycle()
+        }
         result.creditLoopsChecked = true
-        result.creditLoop = dependencies.findCycle()
         result.creditLoopDescription = result.creditLoop?.describe(in: fabric)
     }
     return result

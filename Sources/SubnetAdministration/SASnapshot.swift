@@ -53,14 +53,17 @@ public final class SASnapshot: Sendable {
     public let partitions: PartitionConfiguration
     public let subnetPrefix: UInt64
     public let options: PathOptions
+    /// The SL2VL and VL arbitration tables the sweep read or wrote.
+    public let virtualLanes: VirtualLaneTables
     /// Lookups built once per snapshot (shared by every copy).
     let index: SnapshotIndex
 
     public init(
         fabric: Fabric, lids: LIDAssignment, tables: ForwardingTables, sm: SMIdentity,
         partitions: PartitionConfiguration = .openSMDefault, subnetPrefix: UInt64 = GID.defaultPrefix,
-        options: PathOptions = PathOptions()
+        options: PathOptions = PathOptions(), virtualLanes: VirtualLaneTables = VirtualLaneTables()
     ) {
+        self.virtualLanes = virtualLanes
         self.fabric = fabric
         self.lids = lids
         self.tables = tables

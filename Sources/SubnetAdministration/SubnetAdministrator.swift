@@ -221,6 +221,19 @@ public final class SubnetAdministrator: Sendable {
             // P_Key tables say who may talk to whom: only for the trusted (SM_Key).
             guard context.trusted else { return [reply(request, status: .saDenied).encoded()] }
             return query(snapshot.pKeyTableRecords(), context)
+        case .slToVLMappingTableRecord:
+            guard isQuery else { return unsupported(request) }
+            guard !SLToVLMappingTableRecord.layout.hasUnknownComponents(context.mask) else { return [reply(request, status: .saRequestInvalid).encoded()] }
+            // LID, InputPortNum and OutputPortNum select; the other components are not compared (as OpenSM).
+            let asked = SLToVLMappingTableRecord(data: request.data), mask = context.mask
+            return respond(snapshot.slToVLRecords(lid: mask & 1 != 0 ? asked.lid : nil, input: mask & 2 != 0 ? asked.inputPort : nil,
+                                                  output: mask & 4 != 0 ? asked.outputPort : nil, requester: context.requesterEndport), context)
+        case .vlArbitrationTableRecord:
+            guard isQuery else { return unsupported(request) }
+            guard !VLArbitrationTableRecord.layout.hasUnknownComponents(context.mask) else { return [reply(request, status: .saRequestInvalid).encoded()] }
+            let asked = VLArbitrationTableRecord(data: request.data), mask = context.mask
+            return respond(snapshot.vlArbitrationRecords(lid: mask & 1 != 0 ? asked.lid : nil, output: mask & 2 != 0 ? asked.outputPort : nil,
+                                                         block: mask & 4 != 0 ? asked.blockNumber : nil, requester: context.requesterEndport), context)
         case .mcMemberRecord:
             return multicast(context)
         case .serviceRecord:

@@ -28,6 +28,9 @@ public struct SweepOptions: Sendable {
     public var passesWithoutProgress: Int
     /// The routing engines to try, in order (`--routing`): the first that succeeds and keeps its promise routes.
     public var routing: [RoutingEngineKind]
+    /// Program SL2VL and VL arbitration tables (`--qos`, opensm.conf `qos`); false (the default, as in
+    /// OpenSM) leaves them as they are.
+    public var virtualLanes = false
 
     public init(lmc: UInt8 = 0, guid2lidPath: String? = nil, subnetTimeout: UInt8 = 18, priority: UInt8 = 0, force: Bool = false,
                 mKey: MKeyPolicy? = nil, convergenceDeadline: Duration = .seconds(30), passesWithoutProgress: Int = 2,
@@ -63,6 +66,12 @@ public struct SweepReport: Sendable {
     public var problems: [SweepProblem]
     /// Passes run (each a discovery, and unless it found conflicting identities, a plan applied).
     public var passes = 1
+    /// The other SMs this pass found (ports advertising IsSM that answered SMInfo), so that the daemon
+    /// need not ask them again.
+    var otherSubnetManagers: [FoundSubnetManager] = []
+    /// The SL2VL and VL arbitration tables the ports answered with in the last heavy pass (a re-route
+    /// keeps them: it does not program them).
+    public var virtualLanes = VirtualLaneTables()
 
     public var isHealthy: Bool { problems.isEmpty }
     /// Linked ports that ended ACTIVE, of those planned to be.
@@ -126,8 +135,11 @@ public struct SubnetSweep: Sendable {
     ///
     /// `discovery`: a discovery just made (a running SM's DISCOVERING pass), used by the first pass instead of
     /// discovering again.
+    ///
+    /// `knownVirtualLanes`: the SL2VL and arbitration tables a running SM saw in its last heavy pass; the first
+    /// pass compares against them (where the ports were not reset since) instead of reading them all again.
     public func runOnce(knownTables: [GUID: [UInt8]] = [:], keepValidTables: Bool = false,
-                        discovery: DiscoveryResult? = nil) async throws(SweepError) -> SweepReport {
+                        discovery: DiscoveryResult? = nil, knownVirtualLanes: HeldVirtualLanes? = nil) async throws(SweepError) -> SweepReport {
         let clock = ContinuousClock()
         let deadline = clock.now + options.convergenceDeadline
         var last: SweepReport?
@@ -142,7 +154,7 @@ public struct SubnetSweep: Sendable {
             do {
                 // Known tables hold only until this sweep writes: a re-planning pass reads what the switches hold.
                 report = try await pass(knownTables: passNumber == 1 ? knownTables : [:], keepValidTables: keepValidTables,
-                                        discovery: passNumber == 1 ? discovery : nil)
+                                        discovery: passNumber == 1 ? discovery : nil, knownVirtualLanes: passNumber == 1 ? knownVirtualLanes : nil)
             } catch .conflictingIdentities(let why) where !Task.isCancelled {
                 // A cable moved mid-discovery clears up on a fresh look; a true duplicate GUID does not.
                 logger.info("conflicting identities (\(why)); discovering again")
@@ -218,7 +230,8 @@ public struct SubnetSweep: Sendable {
         }
     }
 
-    private func pass(knownTables: [GUID: [UInt8]], keepValidTables: Bool, discovery made: DiscoveryResult?) async throws(SweepError) -> SweepReport {
+    private func pass(knownTables: [GUID: [UInt8]], keepValidTables: Bool, discovery made: DiscoveryResult?,
+                      knownVirtualLanes: HeldVirtualLanes?) async throws(SweepError) -> SweepReport {
         var phases: [(name: String, duration: Duration)] = []
         let clock = ContinuousClock()
         var started = clock.now
@@ -281,20 +294,30 @@ public struct SubnetSweep: Sendable {
         let tables = routed.tables
         endPhase("route")
 
-        let plan = Self.plan(fabric: fabric, lids: lids, tables: tables, origin: origin, options: options)
+        var desired = Self.plan(fabric: fabric, lids: lids, tables: tables, origin: origin, options: options)
+        let portSettings = desired.ports
+        if options.virtualLanes {
+            desired.virtualLanes = VirtualLanePlan.plan(for: fabric, operationalVLs: { portSettings[$0]?.operationalVLs })
+        }
+        let plan = desired
         let programmer = FabricProgrammer(client: client, logger: logger)
-        let configured = await programmer.configure(plan, to: fabric, routes: discovery.routes, knownTables: known)
+        let configured = await programmer.configure(plan, to: fabric, routes: discovery.routes, knownTables: known,
+                                                     knownVirtualLanes: knownVirtualLanes?.known(in: fabric))
         endPhase("program")
 
         // The tables are final now: verify them (CPU) while the ports go ACTIVE (the fabric's time).
         // On the shared pool: the SM may be running on a transport's event loop, which this must not hold up.
         let reported = configured.report.tables
+        // The SL2VL tables the switches answered with: each hop of a route takes the VL they give its SL.
+        let lanes = configured.report.virtualLanes.tables(in: fabric)
+        let serviceLevel = routed.guarantees.serviceLevel
         async let checked = withTaskExecutorPreference(globalConcurrentExecutor) {
             // Switches that answered with exactly the plan hold the computed tables, which verification
             // reads as they are; anything else is verified as the switches answered it.
             Self.holdsPlannedTables(reported, plan: plan)
-                ? verifyRoutes(fabric, lids: lids, tables: tables)
-                : verifyRoutes(fabric, lids: lids, tables: ReportedTables(reported, nodeCount: fabric.nodes.count))
+                ? verifyRoutes(fabric, lids: lids, tables: tables, virtualLanes: lanes, serviceLevel: serviceLevel)
+                : verifyRoutes(fabric, lids: lids, tables: ReportedTables(reported, nodeCount: fabric.nodes.count),
+                               virtualLanes: lanes, serviceLevel: serviceLevel)
         }
         let apply = await programmer.activate(configured, plan: plan, fabric: fabric, routes: discovery.routes)
         endPhase("activate")
@@ -315,9 +338,12 @@ public struct SubnetSweep: Sendable {
         if verification.failures(promised: routed.guarantees).isEmpty, let loop = verification.creditLoopDescription {
             warnings.append("\(routed.engine) routes are not deadlock-free: \(loop)")
         }
-        return SweepReport(
+        var report = SweepReport(
             discovery: discovery, lids: lids, tables: tables, routing: routed, apply: apply, verification: verification, phases: phases,
             warnings: warnings, problems: problems, activePorts: (planned.count - inactive.count, planned.count))
+        report.otherSubnetManagers = others.found
+        report.virtualLanes = lanes
+        return report
     }
 
     /// The desired state: port settings for every endport and link, and every switch's table.

@@ -55,11 +55,14 @@ final class ServiceReporter: Sendable {
         }
     }
 
-    /// The status the listener serves, with the SMP counters as they are now.
+    /// The status the listener serves, with the SMP and SA counters as they are now.
     func snapshot() -> SMStatus {
         state.withLock { state in
             var status = state.status
-            if let daemon = state.daemon { status.setSMPs(daemon.client.statistics) }
+            if let daemon = state.daemon {
+                status.setSMPs(daemon.client.statistics)
+                status.setSARequests(daemon.subnetAdministration.statistics)
+            }
             return status
         }
     }

@@ -37,6 +37,14 @@ extension SMStatus {
              SMPCount(method: "any", attribute: "any", outcome: "error-status", count: statistics.errorStatuses)]
     }
 
+    /// SA totals from the SA service's counters (they only grow, as the service lives as long as the SM).
+    mutating func setSARequests(_ counters: SAServiceCounters) {
+        saRequests = counters.answers.sorted { $0.key < $1.key }.map {
+            $0.key == .other ? SACount(attribute: "other", method: "other", status: "other", count: $0.value)
+                : SACount(attribute: "\($0.key.attribute)", method: "\($0.key.method)", status: $0.key.status?.saName ?? "none", count: $0.value)
+        }
+    }
+
     static func seconds(_ duration: Duration) -> Double {
         let (seconds, attoseconds) = duration.components
         return Double(seconds) + Double(attoseconds) / 1e18

@@ -20,6 +20,9 @@ struct SubnetOptions: ParsableArguments {
     @Flag(help: "Configure even when another SM that outranks ours is MASTER (the configuration's ignore_other_sm TRUE does the same).")
     var force = false
 
+    @Flag(name: [.customShort("Q"), .long], help: "Program OpenSM's default SL2VL and VL arbitration tables on every port, by reconciliation (OpenSM's -Q; the configuration's qos TRUE does the same). Off by default, as in OpenSM: the tables are left as the ports hold them.")
+    var qos = false
+
     @Option(help: ArgumentHelp("With --mkey: what an SMP without the key may still do (0-3). 0 Get; 1 Get, with the key hidden; 2-3 nothing. Sets are always refused. Default 1, or the configuration's m_key_protection_level.", valueName: "bits"))
     var mkeyProtect: Int?
 
@@ -50,6 +53,7 @@ struct SubnetOptions: ParsableArguments {
         if let subnetTimeout { configuration.subnetTimeout = UInt8(subnetTimeout) }
         if let priority { configuration.smPriority = UInt8(priority) }
         if force { configuration.ignoreOtherSM = true }
+        if qos { configuration.qos = true }
         if let mkeyProtect { configuration.mKeyProtectionLevel = UInt8(mkeyProtect) }
         if let mkeyLease { configuration.mKeyLeasePeriod = UInt16(mkeyLease) }
         if configuration.mKey == 0, mkeyProtect != nil || mkeyLease != nil {

@@ -89,27 +89,11 @@ extension SweepOptions {
         self.init(lmc: configuration.lmc, guid2lidPath: guid2lidPath, subnetTimeout: configuration.subnetTimeout,
                   priority: configuration.smPriority, force: configuration.ignoreOtherSM, mKey: mKey,
                   routing: RoutingEngineKind.fromOpenSM(configuration.routingEngines))
+        virtualLanes = configuration.qos
     }
 }
 
 extension RoutingEngineKind {
-    /// The engines an opensm.conf `routing_engine` list names, in SwiftSM's terms: minhop and updn are
-    /// themselves; OpenSM's deadlock-free engines (nue, dfsssp, lash, torus-2QoS, dor) and ftree become
-    /// `deadlock-free`, which keeps min-hop routes on trees. Nothing named: the default.
-    static func fromOpenSM(_ names: [String]) -> [RoutingEngineKind] {
-        var kinds: [RoutingEngineKind] = []
-        for name in names {
-            let kind: RoutingEngineKind? = switch name.lowercased() {
-            case "minhop": .minhop
-            case "updn", "file": .updn
-            case "nue", "dfsssp", "sssp", "lash", "torus-2qos", "dor", "ftree": .deadlockFree
-            default: (try? RoutingEngineKind.parseList(name).get())?.first
-            }
-            if let kind, !kinds.contains(kind) { kinds.append(kind) }
-        }
-        return kinds.isEmpty ? RoutingEngineKind.defaultList : kinds
-    }
-
     /// `--routing`, when given, over what the configuration says (validated already).
     static func chosen(_ flag: String?, over configured: [RoutingEngineKind]) -> [RoutingEngineKind] {
         flag.flatMap { try? RoutingEngineKind.parseList($0).get() } ?? configured
@@ -137,6 +121,7 @@ enum SweepSummary {
             "nodes: \(fabric.switches.count) switches, \(fabric.channelAdapters.count) CAs; linked ports ACTIVE: \(active) of \(planned)",
             "LIDs: \(report.lids.lidCount) assigned, highest \(report.lids.maxLID), LMC \(report.lids.lmc)",
             "programmed: \(apply.portInfoSets) PortInfo, \(apply.switchInfoSets) SwitchInfo, \(apply.blockSets) LFT block Sets (\(apply.blockReads) blocks read to compare)",
+            "VL tables: \(apply.virtualLanes.sets) SL2VL/VLArbitration Sets (\(apply.virtualLanes.reads) read to compare)",
             "routing: \(report.routing.engine) (\(report.routing.guarantees))",
             "routes: \(report.verification.summary)",
         ]

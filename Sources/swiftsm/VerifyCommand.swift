@@ -3,6 +3,7 @@ import Discovery
 import FabricModel
 import IBWire
 import PortManagement
+import SubnetManager
 import Routing
 
 /// `swiftsm verify`: check a configured fabric without changing it.
@@ -10,9 +11,10 @@ struct Verify: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Check the subnet without changing it: every linked port ACTIVE, every (switch, LID) pair delivered, no loop, no credit loop.",
         discussion: """
-            Reads the forwarding tables back from every switch, follows every (switch, LID) pair, builds the channel \
-            dependency graph of every CA-to-CA route and reports a cycle in it (a credit loop: traffic that can deadlock) \
-            with the channels it goes through. Reports the share of min-hop pairs and link load balance; paths longer \
+            Reads the forwarding tables and the SL2VL tables back from every switch, follows every (switch, LID) pair, \
+            builds the channel dependency graph of every CA-to-CA route, a channel being a link and a VL (each hop takes \
+            the VL its switch's SL2VL table gives the routes' SL), and reports a cycle in it (a credit loop: traffic that \
+            can deadlock) with the channels it goes through and their VLs. Reports the share of min-hop pairs and link load balance; paths longer \
             than min-hop fail only with --min-hop. \(ExitStatus.helpText)
             """)
 
@@ -21,19 +23,31 @@ struct Verify: AsyncParsableCommand {
     @Flag(help: "Also require every pair to take a shortest path (what the minhop engine promises).")
     var minHop = false
 
+    @Option(help: "The service level the routes carry traffic on (SwiftSM's engines route on SL 0).")
+    var serviceLevel: UInt8 = 0
+
+    func validate() throws {
+        guard serviceLevel < 16 else { throw ValidationError("--service-level \(serviceLevel): service levels are 0-15") }
+    }
+
     func run() async throws {
         let session = try await FabricSession.open(fabric)
         let discovery = await session.onFabricThread { await FabricDiscoverer(client: session.client, logger: fabric.logger).discover() }
         try await session.requireLocalNode(discovery)
-        let (tables, failures) = await session.onFabricThread {
+        let (tables, tableFailures) = await session.onFabricThread {
             await ForwardingTableReader(client: session.client).read(discovery.fabric, routes: discovery.routes)
         }
+        let (slToVL, laneFailures) = await session.onFabricThread {
+            await VirtualLaneReader(client: session.client).readSwitchTables(discovery.fabric, routes: discovery.routes)
+        }
+        let failures = tableFailures + laneFailures
         try await session.close()
 
         let observed = discovery.fabric
         let lids = LIDAssignment(observedIn: observed)
         let reported = ReportedTables(tables, nodeCount: observed.nodes.count)
-        let verification = verifyRoutes(observed, lids: lids, tables: reported)
+        let lanes = VirtualLaneOutcome(slToVL: slToVL).tables(in: observed)
+        let verification = verifyRoutes(observed, lids: lids, tables: reported, virtualLanes: lanes, serviceLevel: serviceLevel)
         let linked = observed.nodes.indices.flatMap { node in
             observed[node].knownPorts.filter { $0.remote != nil }.map { PortAddress(node: node, port: $0.number) }
         }

@@ -17,10 +17,12 @@ import Testing
         #expect(loaded.keysSet == used)
         #expect(Set(loaded.warnings.map(\.key)) == keysInFile.subtracting(used))
         #expect(loaded.warnings.count == keysInFile.subtracting(used).count, "one warning per key")
-        let qos = try #require(loaded.warnings.first { $0.key == "qos" })
-        #expect(qos.description.hasPrefix("\(path):"))
-        #expect(qos.description.contains("'qos'"))
-        #expect(text.split(separator: "\n", omittingEmptySubsequences: false)[qos.line - 1].hasPrefix("qos "))
+        let ignored = try #require(loaded.warnings.first { $0.key == "max_op_vls" })
+        #expect(ignored.description.hasPrefix("\(path):"))
+        #expect(ignored.description.contains("'max_op_vls'"))
+        #expect(text.split(separator: "\n", omittingEmptySubsequences: false)[ignored.line - 1].hasPrefix("max_op_vls "))
+        // OpenSM's own file says `qos FALSE`: SwiftSM then leaves SL2VL and VL arbitration alone, as OpenSM did.
+        #expect(!loaded.configuration.qos)
 
         // OpenSM's defaults, with OpenSM's meanings and units.
         let configuration = loaded.configuration
@@ -65,6 +67,7 @@ import Testing
             routing_engine updn, minhop
             log_file (null)
             ignore_other_sm TRUE
+            qos FALSE
             lmc 3\r
 
             """
@@ -89,6 +92,8 @@ import Testing
         #expect(c.routingEngines == ["updn", "minhop"])
         #expect(c.logFile == nil)
         #expect(c.ignoreOtherSM)
+        #expect(!c.qos && !SMConfiguration().qos, "qos is off unless asked for, as in OpenSM")
+        #expect(try ConfigurationFile.parse("qos TRUE\n", source: "f").configuration.qos)
     }
 
     @Test func keysTheFileDoesNotSetKeepTheBase() throws {
@@ -124,9 +129,9 @@ import Testing
     }
 
     @Test func unknownKeysAreWarnedAboutOnceEvenWhenRepeated() throws {
-        let loaded = try ConfigurationFile.parse("qos TRUE\nqos FALSE\nfrobnicate\n", source: "f")
-        #expect(loaded.warnings == [ConfigurationWarning(source: "f", line: 1, key: "qos"), ConfigurationWarning(source: "f", line: 3, key: "frobnicate")])
-        #expect(loaded.warnings[0].description == "f:1: ignoring 'qos' (SwiftSM does not use this OpenSM key)")
+        let loaded = try ConfigurationFile.parse("qos_max_vls 8\nqos_max_vls 4\nfrobnicate\n", source: "f")
+        #expect(loaded.warnings == [ConfigurationWarning(source: "f", line: 1, key: "qos_max_vls"), ConfigurationWarning(source: "f", line: 3, key: "frobnicate")])
+        #expect(loaded.warnings[0].description == "f:1: ignoring 'qos_max_vls' (SwiftSM does not use this OpenSM key)")
     }
 
     @Test func unreadableFilesAreOneLineNamingThem() {

@@ -7,7 +7,7 @@ import Testing
 
 /// `swiftsm run` as systemd runs it, on ibsim: settings from --config, READY=1 on $NOTIFY_SOCKET once the
 /// first heavy pass has the subnet up as MASTER, STATUS= lines, WATCHDOG=1 pings, the --listen listener
-/// (read with `swiftsm status` and /metrics), and STOPPING=1 on SIGTERM.
+/// (read with `swiftsm status` and /metrics, SA requests from saquery counted there), and STOPPING=1 on SIGTERM.
 @Suite(.serialized) struct ServiceAgainstIbsimTests {
     @Test func runNotifiesSystemdAndServesItsStatus() async throws {
         let ibsim = try IbsimFabric(topology: try generateTopology(.fatTree2, options: GeneratorOptions(radix: 4)))
@@ -17,7 +17,7 @@ import Testing
         let receiver = try UnixDatagram.Receiver(path: socket)
         let config = directory + "/swiftsm.conf"
         let logFile = directory + "/swiftsm.log"
-        try "sm_priority 9\nlmc 1\nsweep_interval 1\nqos TRUE\nlog_file \(logFile)\n".write(toFile: config, atomically: true, encoding: .utf8)
+        try "sm_priority 9\nlmc 1\nsweep_interval 1\nqos_max_vls 8\nlog_file \(logFile)\n".write(toFile: config, atomically: true, encoding: .utf8)
         let port = Int.random(in: 20_000...40_000)
         let sm = try ibsim.launch(swiftsmExecutable, ["run", "--config", config, "--listen", "127.0.0.1:\(port)", "--guid2lid", directory + "/guid2lid"],
                                   environment: ["SIM_HOST": "host-0", "NOTIFY_SOCKET": socket, "WATCHDOG_USEC": "2000000"], logName: "run.log")
@@ -31,7 +31,7 @@ import Testing
         let log = { (try? String(contentsOfFile: directory + "/run.log", encoding: .utf8)) ?? "" }
         let ready = try #require(messages.first { $0.hasPrefix("READY=1") }, "no READY=1: \(messages) \(log())")
         #expect(ready.contains("STATUS=MASTER, priority 9"), "\(ready)")
-        #expect(log().contains("ignoring 'qos'"), "\(log())")
+        #expect(log().contains("ignoring 'qos_max_vls'"), "\(log())")
         // Watchdog pings every second (half of WATCHDOG_USEC).
         var pinged = false
         let pingDeadline = Date().addingTimeInterval(5)
@@ -52,6 +52,25 @@ import Testing
         let text = String(decoding: metrics.body, as: UTF8.self)
         #expect(text.contains("swiftsm_sm_state{state=\"master\"} 1"))
         #expect(text.contains("swiftsm_sm_priority 9"))
+
+        // SA requests from saquery at another host move the counters, by attribute, method and status.
+        let saBefore = decoded.saRequests
+        let classPortInfo = try ibsim.run("/usr/sbin/saquery", ["-c"], timeout: 20, environment: ["SIM_HOST": "host-3"])
+        #expect(classPortInfo.status == 0, "\(classPortInfo.stderr)")
+        // A GetTable with no record to give (no LID 999): success with none, as OpenSM answers.
+        _ = try ibsim.run("/usr/sbin/saquery", ["NR", "999"], timeout: 20, environment: ["SIM_HOST": "host-3"])
+        let afterSA = try SMStatus.decode(json: Array(try runCommand(swiftsmExecutable, ["status", "--connect", "127.0.0.1:\(port)", "--format", "json"], timeout: 30).stdout.utf8))
+        func count(_ counts: [SMStatus.SACount], _ attribute: String, _ method: String, _ status: String) -> Int {
+            counts.first { $0.attribute == attribute && $0.method == method && $0.status == status }?.count ?? 0
+        }
+        #expect(count(afterSA.saRequests, "ClassPortInfo", "SubnAdmGet", "success") == count(saBefore, "ClassPortInfo", "SubnAdmGet", "success") + 1,
+                "\(afterSA.saRequests)")
+        #expect(count(afterSA.saRequests, "NodeRecord", "SubnAdmGetTable", "success") == count(saBefore, "NodeRecord", "SubnAdmGetTable", "success") + 1,
+                "\(afterSA.saRequests)")
+        let personText = try runCommand(swiftsmExecutable, ["status", "--connect", "127.0.0.1:\(port)"], timeout: 30).stdout
+        #expect(personText.contains("SA requests: ") && personText.contains(" ClassPortInfo SubnAdmGet success"), "\(personText)")
+        let saMetrics = String(decoding: try await StatusClient.get(host: "127.0.0.1", port: port, path: "/metrics").body, as: UTF8.self)
+        #expect(saMetrics.contains("swiftsm_sa_requests_total{attribute=\"ClassPortInfo\",method=\"SubnAdmGet\",status=\"success\"}"), "\(saMetrics)")
 
         // sweep_interval 1 from the file: a light sweep every second.
         let lights = decoded.sweepsByKind["light"] ?? 0

@@ -161,13 +161,14 @@ import Testing
         }
     }
 
-    /// The osmtest flows that pass against OpenSM under umad2sim pass against SwiftSM.
+    /// The osmtest flows that pass against OpenSM under umad2sim pass against SwiftSM (`-f q`: a VLArbitrationTableRecord
+    /// of blocks 1-4 and an SLtoVLMappingTableRecord for every port of its inventory, each a Get).
     @Test func osmtestFlowsPass() throws {
         let (ibsim, sm) = try Self.swiftSMFabric(try RunAgainstIbsimTests.fabric())
         defer { ibsim.stop() }
         defer { ibsim.end(sm) }
         let inventory = ibsim.directory.path + "/osmtest.dat"
-        for flow in [["-f", "c"], ["-f", "e"], ["-f", "f", "-s1"], ["-f", "f", "-s2"], ["-f", "f", "-s3"], ["-f", "f", "-s4"]] {
+        for flow in [["-f", "c"], ["-f", "e"], ["-f", "q"], ["-f", "f", "-s1"], ["-f", "f", "-s2"], ["-f", "f", "-s3"], ["-f", "f", "-s4"]] {
             let started = Date()
             defer { print("osmtest \(flow.joined(separator: " ")): \(Date().timeIntervalSince(started)) s") }
             let result = try ibsim.run("/usr/sbin/osmtest", flow + ["-i", inventory], timeout: 60, environment: ["SIM_HOST": "host-3"])
@@ -210,6 +211,46 @@ import Testing
         return result
     }
 
+    /// What keeps `ports` (one MLID's MFT entries by switch, from dump_mfts) from being that group's tree on
+    /// `fabric`: a member's port left out, another host's port in, a switch link set at one end only, a port
+    /// with no link set, a loop, or pieces that do not reach one another. Empty for a good tree.
+    static func treeProblems(_ ports: [String: Set<Int>], fabric: Fabric, members: [String]) -> [String] {
+        var problems: [String] = []
+        var edges = 0
+        var neighbours: [String: Set<String>] = [:]
+        for (index, node) in fabric.nodes.enumerated() where node.type == .switch {
+            let set = ports[node.description] ?? []
+            for number in set where number != 0 {
+                guard let port = node.knownPorts.first(where: { $0.number.rawValue == number }), let remote = port.remote else {
+                    problems.append("\(node.description)[\(number)] forwards to a port with no link")
+                    continue
+                }
+                if fabric[remote.node].type == .switch {
+                    let far = fabric[remote.node].description
+                    if ports[far]?.contains(Int(remote.port.rawValue)) != true { problems.append("\(node.description)[\(number)] -> \(far) is one-way") }
+                    neighbours[node.description, default: []].insert(far)
+                    edges += 1
+                } else if !members.contains(fabric[remote.node].description) {
+                    problems.append("\(fabric.describe(PortAddress(node: index, port: port.number))) leads to a host that is no member")
+                }
+            }
+            for port in node.knownPorts {
+                guard let remote = port.remote, fabric[remote.node].type != .switch, members.contains(fabric[remote.node].description) else { continue }
+                if !set.contains(Int(port.number.rawValue)) { problems.append("member \(fabric[remote.node].description) is not reached") }
+            }
+        }
+        let treeSwitches = Set(ports.filter { !$0.value.isEmpty }.keys)
+        guard let first = treeSwitches.min() else { return problems + ["no switch forwards the group"] }
+        if edges / 2 != treeSwitches.count - 1 { problems.append("a loop: \(edges / 2) links for \(treeSwitches.count) switches") }
+        var seen: Set<String> = [first]
+        var queue = [first]
+        while let next = queue.popLast() {
+            for far in neighbours[next, default: []] where !seen.contains(far) { seen.insert(far); queue.append(far) }
+        }
+        if seen != treeSwitches { problems.append("the tree is in pieces: \(seen.sorted()) of \(treeSwitches.sorted())") }
+        return problems
+    }
+
     @Test func hostsThatJoinTheBroadcastGroupGetATreeReachingEveryMemberWithoutLoops() throws {
         let (ibsim, sm) = try SubnetAdministrationAgainstIbsimTests.swiftSMFabric(try RunAgainstIbsimTests.fabric())
         defer { ibsim.stop() }
@@ -240,35 +281,8 @@ import Testing
             return memberPorts.allSatisfy { ports[$0.switchName]?.contains($0.port) == true }
         }
         #expect(reached, "\(ports)")
-        // Every member port is in the tree and no other host port is.
-        for (index, node) in fabric.nodes.enumerated() where node.type == .switch {
-            for port in node.knownPorts {
-                guard let remote = port.remote, fabric[remote.node].type != .switch else { continue }
-                let isMember = members.contains(fabric[remote.node].description)
-                #expect((ports[node.description]?.contains(Int(port.number.rawValue)) ?? false) == isMember,
-                        "\(fabric.describe(PortAddress(node: index, port: port.number)))")
-            }
-        }
-        // The switch-to-switch part is a tree: every edge set at both ends, connected, one edge fewer than switches.
-        var edges = 0
-        var neighbours: [String: Set<String>] = [:]
-        for node in fabric.nodes where node.type == .switch {
-            for port in node.knownPorts where ports[node.description]?.contains(Int(port.number.rawValue)) == true {
-                guard let remote = port.remote, fabric[remote.node].type == .switch else { continue }
-                let far = fabric[remote.node].description
-                #expect(ports[far]?.contains(Int(remote.port.rawValue)) == true, "\(node.description)[\(port.number)] -> \(far) is one-way")
-                neighbours[node.description, default: []].insert(far)
-                edges += 1
-            }
-        }
-        let treeSwitches = Set(ports.filter { !$0.value.isEmpty }.keys)
-        #expect(edges / 2 == treeSwitches.count - 1, "a loop: \(edges / 2) links for \(treeSwitches.count) switches")
-        var seen: Set<String> = [treeSwitches.first!]
-        var queue = Array(seen)
-        while let next = queue.popLast() {
-            for far in neighbours[next, default: []] where !seen.contains(far) { seen.insert(far); queue.append(far) }
-        }
-        #expect(seen == treeSwitches, "the tree is not connected: \(ports)")
+        let problems = Self.treeProblems(ports, fabric: fabric, members: members)
+        #expect(problems.isEmpty, "\(problems) in \(ports)")
 
         // Leaving: the last member of a leaf leaves, and its leaf stops forwarding to it.
         let leave = try ibsim.run(Self.joinTool, ["\(smLID)", "leave", "ff12:401b:ffff::ffff:ffff"], timeout: 20, environment: ["SIM_HOST": "host-3"])
@@ -279,6 +293,78 @@ import Testing
             return ports[memberPorts[1].switchName]?.isEmpty == true
         }
         #expect(pruned, "\(ports)")
+    }
+
+    @Test func afterALinkOfATreeFailsEveryGroupHasATreeOnTheLinksLeft() throws {
+        let ibsim = try IbsimFabric(topology: try RunAgainstIbsimTests.fabric())
+        defer { ibsim.stop() }
+        // Two IPoIB partitions: two broadcast groups, both there before anyone joins.
+        let partitions = ibsim.directory.appendingPathComponent("partitions.conf")
+        try "Default=0x7fff, ipoib : ALL=full;\ncompute=0x0010, ipoib : ALL=full;\n".write(to: partitions, atomically: true, encoding: .utf8)
+        let sm = try RunAgainstIbsimTests.startSwiftSM(ibsim, at: "host-0", name: "swiftsm", ["--partitions", partitions.path, "--sweep-interval", "0"])
+        defer { ibsim.end(sm) }
+        #expect(ibsim.waitFor("swiftsm.log") { $0.contains("subnet up") }, "\(ibsim.read("swiftsm.log"))")
+        var verdict = try FabricVerdict.judge(ibsim, from: "host-5")
+        try #require(verdict.isConfigured, "\(verdict.problems)")
+        let smLID = SubnetAdministrationAgainstIbsimTests.lid(of: "host-0", verdict)
+        let groups = [(mgid: "ff12:401b:ffff::ffff:ffff", members: ["host-1", "host-3", "host-6", "host-7"]),
+                      (mgid: "ff12:401b:8010::ffff:ffff", members: ["host-2", "host-4", "host-7"])]
+        var mlids: [String] = []
+        for group in groups {
+            var mlid = ""
+            for host in group.members {
+                let join = try ibsim.run(Self.joinTool, ["\(smLID)", "join", group.mgid], timeout: 20, environment: ["SIM_HOST": host])
+                #expect(join.status == 0, "\(host) joining \(group.mgid): \(join.stdout) \(join.stderr)")
+                mlid = join.stdout.split(separator: " ").last.map { String($0).trimmingCharacters(in: .whitespacesAndNewlines) } ?? ""
+            }
+            mlids.append(mlid)
+        }
+        #expect(Set(mlids).count == 2 && mlids.allSatisfy { $0.hasPrefix("0xc") }, "\(mlids)")
+
+        /// Each group's problems as a tree on `fabric`, from one dump_mfts.
+        func trees(on fabric: Fabric) -> (problems: [String], ports: [[String: Set<Int>]]) {
+            let dump = (try? ibsim.run("/usr/sbin/dump_mfts", [], timeout: 20, environment: ["SIM_HOST": "host-5"]).stdout) ?? ""
+            let ports = mlids.map { Self.multicastPorts(dump, mlid: $0) }
+            let problems = zip(groups, ports).flatMap { group, ports in Self.treeProblems(ports, fabric: fabric, members: group.members).map { "\(group.mgid): \($0)" } }
+            return (problems, ports)
+        }
+        var judged = trees(on: verdict.fabric)
+        #expect(ibsim.waitUntil(timeout: 10) { judged = trees(on: verdict.fabric); return judged.problems.isEmpty }, "\(judged)")
+
+        // A link of the first group's tree between two switches fails.
+        let fabric = verdict.fabric
+        let treeLink = fabric.links.first { link in
+            fabric[link.a.node].type == .switch && fabric[link.b.node].type == .switch
+                && judged.ports[0][fabric[link.a.node].description]?.contains(Int(link.a.port.rawValue)) == true
+        }
+        let link = try #require(treeLink, "no switch link in \(judged.ports[0])")
+        let deadEnds = [(fabric[link.a.node].description, Int(link.a.port.rawValue)), (fabric[link.b.node].description, Int(link.b.port.rawValue))]
+        let reroutes = ibsim.read("swiftsm.log").components(separatedBy: "re-routed:").count
+        ibsim.console("Unlink \"\(deadEnds[0].0)\"[\(deadEnds[0].1)]")
+        // The SM re-routes after the trap (no light sweeps here: the re-route alone must rebuild the trees);
+        // then, as the judges see the links left, every group is a tree on them and nothing forwards to the
+        // dead ports.
+        #expect(ibsim.waitFor("swiftsm.log") { $0.components(separatedBy: "re-routed:").count > reroutes }, "\(ibsim.read("swiftsm.log").suffix(3000))")
+        verdict = try FabricVerdict.judge(ibsim, from: "host-5")
+        #expect(verdict.fabric.links.count == fabric.links.count - 1, "\(verdict.problems)")
+        let rebuilt = ibsim.waitUntil(timeout: 20) {
+            judged = trees(on: verdict.fabric)
+            return judged.problems.isEmpty
+        }
+        #expect(rebuilt, "after Unlink \(deadEnds): \(judged)\n\(ibsim.read("swiftsm.log").suffix(3000))")
+        for (switchName, port) in deadEnds {
+            #expect(judged.ports.allSatisfy { $0[switchName]?.contains(port) != true }, "\(switchName)[\(port)] still forwards: \(judged.ports)")
+        }
+
+        // The link comes back and a heavy pass (SIGHUP) runs: the trees are rebuilt on every link again.
+        let heavyPasses = ibsim.read("swiftsm.log").components(separatedBy: "subnet up").count
+        ibsim.console("ReLink \"\(deadEnds[0].0)\"[\(deadEnds[0].1)]")
+        #expect(ibsim.waitUntil(timeout: 10) { (try? FabricVerdict.judge(ibsim, from: "host-5"))?.fabric.links.count == fabric.links.count })
+        kill(sm.processIdentifier, SIGHUP)
+        #expect(ibsim.waitFor("swiftsm.log") { $0.components(separatedBy: "subnet up").count > heavyPasses }, "\(ibsim.read("swiftsm.log").suffix(3000))")
+        verdict = try FabricVerdict.judge(ibsim, from: "host-5")
+        #expect(verdict.isConfigured, "\(verdict.problems)")
+        #expect(ibsim.waitUntil(timeout: 20) { judged = trees(on: verdict.fabric); return judged.problems.isEmpty }, "after ReLink and a heavy pass: \(judged)")
     }
 
     @Test func partitionsFromAFileReachThePKeyTables() throws {

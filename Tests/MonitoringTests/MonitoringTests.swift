@@ -8,7 +8,8 @@ import Testing
         lastSweep: .init(kind: "light", finishedAt: 1_800_000_000, durationSeconds: 0.25, result: .problems),
         activePorts: 30, linkedPorts: 32, problems: ["\"leaf-0\"[3] is Initialize"],
         smps: [.init(method: "Get", attribute: "NodeInfo", outcome: "sent", count: 120), .init(method: "any", attribute: "any", outcome: "timeout", count: 2)],
-        trapsByNumber: ["128": 4], saRequests: [.init(attribute: "PathRecord", status: "success", count: 17)],
+        trapsByNumber: ["128": 4], saRequests: [.init(attribute: "PathRecord", method: "SubnAdmGet", status: "success", count: 17),
+                     .init(attribute: "MCMemberRecord", method: "SubnAdmSet", status: "busy", count: 3)],
         degradedLinks: [.init(from: "\"leaf-0\"[2]", to: "\"host-1\"[1]", width: "1X", speed: "SDR", couldBeWidth: "4X", couldBeSpeed: "QDR",
                               dataRateGbps: 2, possibleGbps: 32)])
 
@@ -36,7 +37,8 @@ import Testing
         #expect(text.contains("swiftsm_ports_linked 32"))
         #expect(text.contains("swiftsm_smps_total{method=\"Get\",attribute=\"NodeInfo\",outcome=\"sent\"} 120"))
         #expect(text.contains("swiftsm_traps_total{trap=\"128\"} 4"))
-        #expect(text.contains("swiftsm_sa_requests_total{attribute=\"PathRecord\",status=\"success\"} 17"))
+        #expect(text.contains("swiftsm_sa_requests_total{attribute=\"PathRecord\",method=\"SubnAdmGet\",status=\"success\"} 17"))
+        #expect(text.contains("swiftsm_sa_requests_total{attribute=\"MCMemberRecord\",method=\"SubnAdmSet\",status=\"busy\"} 3"))
         #expect(text.contains("swiftsm_degraded_links 1"))
         #expect(text.contains("swiftsm_last_sweep_healthy 0"))
         #expect(text.contains("swiftsm_last_sweep_timestamp_seconds 1800000000"))
@@ -96,7 +98,9 @@ import Testing
         #expect(lines.contains("ports ACTIVE: 30 of 32 linked"))
         #expect(lines.contains("SMPs: 120 sent, 2 timeout"))
         #expect(lines.contains("traps: 4 of 128"))
-        #expect(lines.contains("SA requests: 17 PathRecord success"))
+        #expect(lines.contains("SA requests: 20, 3 answered BUSY"))
+        #expect(lines.contains("  17 PathRecord SubnAdmGet success"))
+        #expect(lines.contains("  3 MCMemberRecord SubnAdmSet busy"))
         #expect(lines.contains("  \"leaf-0\"[2] <-> \"host-1\"[1]  1X SDR, could be 4X QDR"))
         #expect(lines.contains("problems: 1"))
     }

@@ -154,3 +154,16 @@ import Testing
         }
     }
 }
+
+@Suite struct OpenSMEngineNameTests {
+    /// opensm.conf's routing_engine list in SwiftSM's terms: its deadlock-free engines and ftree become the
+    /// default, the order and fallback are kept, repeats collapse, names we do not know are dropped.
+    @Test func openSMNamesMapToSwiftSMEngines() {
+        #expect(RoutingEngineKind.fromOpenSM(["minhop"]) == [.minhop])
+        #expect(RoutingEngineKind.fromOpenSM(["updn", "minhop"]) == [.updn, .minhop])
+        #expect(RoutingEngineKind.fromOpenSM(["Nue", "dfsssp", "minhop"]) == [.deadlockFree, .minhop])
+        #expect(RoutingEngineKind.fromOpenSM(["ftree"]) == [.deadlockFree])
+        #expect(RoutingEngineKind.fromOpenSM(["chain-of-unknowns"]) == RoutingEngineKind.defaultList)
+        #expect(RoutingEngineKind.fromOpenSM([]) == RoutingEngineKind.defaultList)
+    }
+}

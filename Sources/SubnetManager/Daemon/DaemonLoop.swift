@@ -186,7 +186,8 @@ struct DaemonLoop {
         lastDiscovery = nil
         let report: SweepReport
         do throws(SweepError) {
-            report = try await SubnetSweep(client: client, options: options.sweep, logger: logger).runOnce(knownTables: knownTables, keepValidTables: takeover, discovery: fresh)
+            report = try await SubnetSweep(client: client, options: options.sweep, logger: logger).runOnce(knownTables: knownTables, keepValidTables: takeover, discovery: fresh,
+                                                                                                        knownVirtualLanes: subnet.map(HeldVirtualLanes.init))
         } catch .otherMaster(let why) {
             logger.notice("\(why)")
             await discoverWhileMaster()
@@ -219,7 +220,9 @@ struct DaemonLoop {
         }
         // The SA describes the ports as this pass left them (LIDs, SMLID, states), not as discovery found them.
         if let subnet { await administer(subnet, heavy: true, firstAsMaster: firstAsMaster) }
-        let found = await SMContact.find(in: report.discovery.fabric, routes: report.discovery.routes, client: client, smKey: options.smKey)
+        // The pass asked the other SMs already (before programming); light sweeps keep polling them.
+        let found = SMContact.contacts(of: report.otherSubnetManagers, in: subnet?.discovery.fabric ?? report.discovery.fabric,
+                                       routes: report.discovery.routes, smKey: options.smKey)
         remember(found.contacts)
         considerOthers(found.contacts.map(\.remote))
         scheduleLightSweep(healthy: report.isHealthy)

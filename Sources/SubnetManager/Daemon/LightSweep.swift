@@ -4,8 +4,8 @@ import IBWire
 
 extension DaemonLoop {
     /// The light sweep: SwitchInfo of every switch (PortStateChange says a port went down or came up)
-    /// and SMInfo of every known SM. Gets only: a healthy, unchanged subnet gets no Set. A change, a switch
-    /// that stopped answering, or a new SM leads to a heavy pass.
+    /// and SMInfo of every known SM. Gets only: a healthy, unchanged subnet gets no Set. A change (its bit
+    /// cleared at once), a switch that stopped answering, or a new SM leads to a heavy pass.
     mutating func lightSweep() async {
         guard let subnet else {
             await heavySweep(takeover: false)
@@ -17,6 +17,8 @@ extension DaemonLoop {
         let client = self.client
         let changed = await mapConcurrently(fabric.switches, limit: client.runnerCount, executors: client.runnerExecutors) { node -> Bool in
             guard let info = try? await client.get(SwitchInfo.self, route: routes[node], node: fabric[node].guid) else { return true }
+            // Cleared now, before the heavy pass reads the ports: a change after that read sets it again.
+            if info.portStateChange { _ = try? await client.set(info, route: routes[node], node: fabric[node].guid) }
             return info.portStateChange
         }
         let changes = changed.filter { $0 }.count

@@ -41,13 +41,15 @@ extension DaemonLoop {
             await heavySweep(takeover: false)
             return
         }
+        // PortStateChange is cleared before the ports are read: a change after the read sets it again, so
+        // the next light sweep sees what a lost trap would hide.
+        await clearPortStateChange(switches, fabric: fabric, routes: previous.discovery.routes)
         let changes = await readPorts(of: switches, in: fabric, routes: previous.discovery.routes)
         if let why = changes.needsHeavyPass {
             logger.notice("re-route needs a heavy pass: \(why)")
             await heavySweep(takeover: false)
             return
         }
-        await clearPortStateChange(switches, fabric: fabric, routes: previous.discovery.routes)
         for (address, info) in changes.infos {
             fabric[address.node].ports[address.port.index]?.info = info
             if let state = info.state { fabric[address.node].ports[address.port.index]?.state = state }
@@ -60,7 +62,8 @@ extension DaemonLoop {
             try? fabric.connect(near, far)
         }
         if changes.isEmpty {
-            // A repeated trap, or one whose change already settled: nothing to do.
+            // A repeated trap, or one whose change a heavy pass already absorbed: nothing to do.
+            logger.notice("re-route: the trapping switches' ports show no change")
             finished(.reroute, started: started, sets: 0, healthy: true)
             return
         }
@@ -125,8 +128,10 @@ extension DaemonLoop {
             if !linked, let known {
                 changes.lost.append(address)
                 changes.infos[known] = nil
-            } else if linked, known == nil {
-                // Who is at the far end? A node we know, at a port we know, or a heavy pass.
+            } else if linked, known == nil || info.state != .active {
+                // A link that is new, or that went down and came back before its trap was handled (its
+                // ports wait in INIT, and the model still has it). Who is at the far end? A node we know, at
+                // a port we know, or a heavy pass.
                 guard let route = try? routes[address.node].appending(address.port),
                       let far = try? await client.get(NodeInfo.self, route: route, node: nil),
                       let node = fabric.index(of: far.nodeGUID)

@@ -15,9 +15,15 @@ extension SMContact {
     /// checked: an SM whose key is neither ours nor 0 is reported, not followed.
     static func find(in fabric: Fabric, routes: [DirectedRoute], client: SMPClient, smKey: UInt64) async -> (contacts: [SMContact], warnings: [String]) {
         let others = await OtherSubnetManagers.find(in: fabric, routes: routes, client: client)
+        let (contacts, warnings) = contacts(of: others.found, in: fabric, routes: routes, smKey: smKey)
+        return (contacts, others.warnings + warnings)
+    }
+
+    /// The SMs a pass found, as contacts (LIDs as `fabric` holds them now), with our SM_Key checked.
+    static func contacts(of others: [FoundSubnetManager], in fabric: Fabric, routes: [DirectedRoute], smKey: UInt64) -> (contacts: [SMContact], warnings: [String]) {
         var contacts: [SMContact] = []
-        var warnings = others.warnings
-        for found in others.found {
+        var warnings: [String] = []
+        for found in others {
             guard found.info.smKey == smKey || found.info.smKey == 0 else {
                 warnings.append("\(found.name) runs an SM with another SM_Key; ignored")
                 continue

@@ -48,7 +48,8 @@ public final class SubnetAdministrationService: Sendable {
             return
         }
         if queued.load(ordering: .relaxed) >= queueLimit {
-            counters.withLock { $0.busy += 1 }
+            let kind = SAAnswerKind(request: mad.header, status: .busy)
+            counters.withLock { $0.busy += 1; $0.count(kind) }
             if let busy = sa.busyResponse(to: mad.bytes) {
                 try? await transport.post(busy, to: Self.replyAddress(to: mad.source))
             }
@@ -69,7 +70,14 @@ public final class SubnetAdministrationService: Sendable {
                 continue
             }
             let replies = sa.handle(mad.bytes, from: SARequester(lid: mad.source.lid, queuePair: mad.source.queuePair))
-            counters.withLock { $0.requests += 1; $0.replies += replies.count }
+            // Requests are counted by how they were answered; RMPP ACKs and other responses only in `requests`.
+            let kind = SAMethod(rawValue: mad.header.method).isResponse ? nil
+                : SAAnswerKind(request: mad.header, status: replies.first.map(SAAnswerKind.status(of:)))
+            counters.withLock { counters in
+                counters.requests += 1
+                counters.replies += replies.count
+                if let kind { counters.count(kind) }
+            }
             logger.debug("SA: method 0x\(String(mad.header.method, radix: 16)) attribute 0x\(String(mad.header.attributeID, radix: 16)) from \(mad.source): \(replies.count) answer(s)")
             let address = Self.replyAddress(to: mad.source)
             for reply in replies {
@@ -112,7 +120,8 @@ public final class SubnetAdministrationService: Sendable {
         guard let origin = fabric.origin, let port = fabric[origin], let lid = report.lids.lid(of: origin) else { return nil }
         let sm = SMIdentity(port: origin, guid: port.guid, lid: lid, priority: own.priority, state: .master, smKey: own.smKey,
                             activityCount: own.activityCount)
-        return SASnapshot(fabric: fabric, lids: report.lids, tables: report.tables, sm: sm, partitions: partitions)
+        return SASnapshot(fabric: fabric, lids: report.lids, tables: report.tables, sm: sm, partitions: partitions,
+                          virtualLanes: report.virtualLanes)
     }
 }
 
@@ -123,10 +132,54 @@ public struct SAServiceCounters: Sendable, Equatable {
     public var replies = 0
     /// Requests answered BUSY because the queue was full.
     public var busy = 0
+    /// Requests (not responses or RMPP ACKs) by attribute, method and the status answered, BUSY included.
+    /// Attribute and method come from the requester: past `kindLimit` kinds, new ones count as `.other`.
+    public var answers: [SAAnswerKind: Int] = [:]
+    public static let kindLimit = 256
+
+    mutating func count(_ kind: SAAnswerKind) {
+        if answers[kind] != nil || answers.count < Self.kindLimit {
+            answers[kind, default: 0] += 1
+        } else {
+            answers[.other, default: 0] += 1
+        }
+    }
     /// Requests dropped because we were not MASTER.
     public var droppedNotMaster = 0
     public var sendFailures = 0
     public var snapshots = 0
     /// Report(Notice) MADs sent to subscribers.
     public var reports = 0
+}
+
+/// What an SA request asked for and how it was answered: the key of the SA's counters.
+public struct SAAnswerKind: Hashable, Sendable, Comparable {
+    public var attribute: SAAttributeID
+    public var method: SAMethod
+    /// The status of the answer; nil when nothing was answered (a request the SA ignores: not a 256-byte
+    /// SA MAD, or no MASTER snapshot).
+    public var status: MADStatus?
+
+    public init(attribute: SAAttributeID, method: SAMethod, status: MADStatus?) {
+        self.attribute = attribute
+        self.method = method
+        self.status = status
+    }
+
+    init(request header: MADHeader, status: MADStatus?) {
+        self.init(attribute: SAAttributeID(rawValue: header.attributeID), method: SAMethod(rawValue: header.method), status: status)
+    }
+
+    /// The status field (bytes 4-5) of an answer MAD.
+    static func status(of reply: [UInt8]) -> MADStatus {
+        reply.count >= 6 ? MADStatus(rawValue: UInt16(reply[4]) << 8 | UInt16(reply[5])) : .ok
+    }
+
+    /// Where requests of kinds past `SAServiceCounters.kindLimit` are counted (a host sending every
+    /// attribute and method there is must not grow the counters without bound).
+    public static let other = SAAnswerKind(attribute: SAAttributeID(rawValue: 0xFFFF), method: SAMethod(rawValue: 0xFF), status: nil)
+
+    public static func < (a: SAAnswerKind, b: SAAnswerKind) -> Bool {
+        (a.attribute.rawValue, a.method.rawValue, a.status?.rawValue ?? .max) < (b.attribute.rawValue, b.method.rawValue, b.status?.rawValue ?? .max)
+    }
 }

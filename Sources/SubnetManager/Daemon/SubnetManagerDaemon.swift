@@ -35,6 +35,11 @@ public final class SubnetManagerDaemon: Sendable {
     let observer: (@Sendable (DaemonStatus) -> Void)?
     /// The Subnet Administration: answers class-0x03 MADs while we are MASTER.
     public let subnetAdministration: SubnetAdministrationService
+    /// Where the inbound task and the SA's task run: the transport's receive thread if it offers it, else a
+    /// thread of their own. A request received, queued and answered is then queue operations on one
+    /// thread, not cross-thread wake-ups (which cost far more than the answer).
+    let inboundLoop: any TaskExecutor
+    private let ownInboundLoop: ThreadExecutor?
 
     /// `guid` is our port's GUID when the transport knows it (learned from discovery otherwise).
     public init(client: SMPClient, options: DaemonOptions, guid: GUID = .zero, logger: Logger = Logger(label: "swiftsm.daemon"),
@@ -50,6 +55,12 @@ public final class SubnetManagerDaemon: Sendable {
         self.published = Mutex(DaemonStatus(own: OwnSMInfo(guid: guid, smKey: options.smKey, priority: options.sweep.priority, state: .notActive)))
         (events, eventSink) = AsyncStream.makeStream(of: DaemonEvent.self)
         subnetAdministration = SubnetAdministrationService(transport: client.transport, queueLimit: options.saQueueLimit, logger: logger)
+        if let executor = client.transport.inboundExecutor {
+            (inboundLoop, ownInboundLoop) = (executor, nil)
+        } else {
+            let loop = ThreadExecutor(name: "swiftsm-inbound")
+            (inboundLoop, ownInboundLoop) = (loop, loop)
+        }
     }
 
     /// Whether we are MASTER now (the SA answers only then).
@@ -65,14 +76,15 @@ public final class SubnetManagerDaemon: Sendable {
     /// a timeout are cancelled with it); closing the transport then clears IsSM.
     public func run() async {
         await withDiscardingTaskGroup { group in
-            group.addTask { await self.serveInbound() }
+            group.addTask(executorPreference: inboundLoop) { await self.serveInbound() }
             group.addTask { await self.tick() }
-            group.addTask { await self.subnetAdministration.serve(isMaster: { self.isMaster }) }
+            group.addTask(executorPreference: inboundLoop) { await self.subnetAdministration.serve(isMaster: { self.isMaster }) }
             var loop = DaemonLoop(daemon: self)
             await loop.run()
             group.cancelAll()
             subnetAdministration.finish()
         }
+        ownInboundLoop?.stop()
         eventSink.finish()
     }
 
