@@ -47,12 +47,15 @@ build_log="$(mktemp)"
 # `--sanitize=fuzzer` makes SwiftPM leave `main` to libFuzzer. swiftc keeps only its last `-sanitize=`, so a second
 # `--sanitize=address` would drop the coverage instrumentation (or ASan, depending on SwiftPM's flag order); the
 # combined flag passed last instruments every module for both. ld.gold's ASan symbol warning is harmless and hidden.
-if ! swift build -c release --sanitize=fuzzer -Xswiftc -sanitize=fuzzer,address --scratch-path .build/asan \
-    > "$build_log" 2>&1; then
-    grep -v "__asan_extra_spill_area" "$build_log" >&2
-    echo "build failed" >&2
-    exit 1
-fi
+# Only the harnesses asked for are built (one product at a time; they share the scratch path's modules).
+for target in "${targets[@]}"; do
+    if ! swift build -c release --sanitize=fuzzer -Xswiftc -sanitize=fuzzer,address --scratch-path .build/asan \
+        --product "$(executable "$target")" > "$build_log" 2>&1; then
+        grep -v "__asan_extra_spill_area" "$build_log" >&2
+        echo "build failed" >&2
+        exit 1
+    fi
+done
 rm -f "$build_log"
 bin="$fuzz_dir/.build/asan/release"
 

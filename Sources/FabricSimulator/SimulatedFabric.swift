@@ -13,6 +13,9 @@ struct SimulatedNode {
     var switchInfo: SwitchInfo?
     /// The linear forwarding table, grown as blocks are written (255 = unrouted).
     var forwardingTable: [UInt8] = []
+    /// The multicast forwarding table: 32 port masks per written block, by attribute modifier (block and
+    /// port position, `MulticastForwardingTableBlock`). Blocks never written are empty.
+    var multicastBlocks: [UInt32: [UInt16]] = [:]
     /// Does not answer at all (a hung agent), for fault tests.
     var isDead = false
 
@@ -25,6 +28,9 @@ struct SimulatedPort {
     var remote: PortAddress?
     /// When a running M_Key lease timer runs out, on the fabric's clock (see `MKeyEnforcement.swift`).
     var mKeyLeaseDeadline: Duration?
+    /// The P_Key table, as many entries as the node's PartitionCap (switch ports without enforcement
+    /// hold just the default). A fresh port holds the default full key 0xFFFF in entry 0, as ibsim's do.
+    var pKeys: [PKey] = [.defaultFull]
     /// SL2VL tables written, by input port (0 on a CA); unwritten ones hold ibsim's default.
     var slToVL: [UInt8: UInt64] = [:]
     /// VL arbitration blocks written (1-4), the port's capacity of entries each; unwritten: ibsim's default.

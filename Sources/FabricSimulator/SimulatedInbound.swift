@@ -37,6 +37,10 @@ struct AwaitedAnswer {
     /// For an SMP, the request, which the answer must fit (as `UMadTransport` checks).
     let request: SMP?
     let resume: Resume
+    /// An answer sent by RMPP: the DATA segments received so far, in order, and the last segment of the
+    /// window granted (the receiver's side of RMPP, as the kernel's MAD layer does it for a host).
+    var segments: [[UInt8]] = []
+    var windowLast: UInt32 = 1
 }
 
 struct AwaitKey: Hashable {
@@ -75,6 +79,10 @@ public struct InboundCounters: Sendable, Equatable {
     /// Answers that found no way back (the route died) or no waiting requester (late, foreign, or not
     /// fitting the request): dropped.
     public var answersDropped = 0
+    /// RMPP: DATA segments received in order, out-of-order or repeated ones ignored, ACKs sent back.
+    public var segmentsReceived = 0
+    public var segmentsIgnored = 0
+    public var acknowledgementsSent = 0
     /// Other MADs posted (Reports, requests) that reached no listener: dropped.
     public var postsDropped = 0
 }
@@ -253,12 +261,87 @@ extension SimulatedFabric {
             inbound.withLock { $0.counters.answersDropped += 1 }
             return
         }
+        if mad[1] == Self.subnetAdministrationClass, let segment = try? SAMAD(decoding: mad), segment.rmpp.isActive,
+           segment.rmpp.kind == .data, segment.rmpp.flags & RMPPHeader.flagFirst == 0 || segment.rmpp.flags & RMPPHeader.flagLast == 0 {
+            return receive(segment, mad, key: key, ticket: waiting.ticket, source: source)
+        }
         let taken = inbound.withLock { inbound -> AwaitedAnswer? in
             guard inbound.awaiting[key]?.ticket == waiting.ticket else { return nil }
             inbound.counters.answersDelivered += 1
             return inbound.awaiting.removeValue(forKey: key)
         }
         taken?.resume.resume(returning: .success(answer))
+    }
+
+    /// Segments a receiver lets the sender have in flight past the last one acknowledged: Linux's
+    /// window, an eighth of a MAD agent's 512 receive buffers.
+    static let rmppWindow: UInt32 = 64
+
+    /// One DATA segment of an RMPP answer for the exchange waiting at `key`, as Linux's MAD layer takes it:
+    /// the next segment in order is kept, any other ignored; at the end of each window and at the last
+    /// segment an ACK goes back (the DATA header with the request's method, type ACK, the segment number
+    /// and the new window's last segment); after the last one the requester gets the whole answer as one
+    /// MAD (the first segment's headers, then every record), as umad hands it to a program.
+    private func receive(_ segment: SAMAD, _ bytes: [UInt8], key: AwaitKey, ticket: UInt64, source: MADAddress) {
+        enum Step { case ignored, kept(ack: UInt32?, done: AwaitedAnswer?, requester: PortAddress) }
+        let number = segment.rmpp.data1
+        let isLast = segment.rmpp.flags & RMPPHeader.flagLast != 0
+        let step = inbound.withLock { inbound -> Step in
+            guard var waiting = inbound.awaiting[key], waiting.ticket == ticket,
+                  Int(number) == waiting.segments.count + 1, number <= waiting.windowLast,
+                  number > 1 || segment.rmpp.flags & RMPPHeader.flagFirst != 0
+            else {
+                inbound.counters.segmentsIgnored += 1
+                return .ignored
+            }
+            inbound.counters.segmentsReceived += 1
+            waiting.segments.append(bytes)
+            var ack: UInt32?
+            if number == waiting.windowLast || isLast {
+                if !isLast { waiting.windowLast = number + Self.rmppWindow }
+                ack = waiting.windowLast
+                inbound.counters.acknowledgementsSent += 1
+            }
+            if isLast {
+                inbound.counters.answersDelivered += 1
+                inbound.awaiting[key] = nil
+                return .kept(ack: ack, done: waiting, requester: waiting.requesterPort)
+            }
+            inbound.awaiting[key] = waiting
+            return .kept(ack: ack, done: nil, requester: waiting.requesterPort)
+        }
+        guard case .kept(let ack, let done, let requester) = step else { return }
+        if let ack {
+            var reply = segment
+            reply.rmpp = RMPPHeader(version: segment.rmpp.version, type: RMPPHeader.Kind.ack.rawValue, responseTime: segment.rmpp.responseTime,
+                                    flags: RMPPHeader.flagActive, data1: number, data2: ack)
+            reply.data = [UInt8](repeating: 0, count: SAMAD.dataSize)
+            var encoded = reply.encoded()
+            encoded[3] ^= 0x80  // the request's method: Linux's format_ack flips the response bit
+            forward(encoded, from: requester, to: .generalServices(source.lid))
+        }
+        guard let done else { return }
+        let result: Result<InboundMAD, TransportError>
+        if let whole = Self.reassemble(done.segments), let mad = try? InboundMAD(bytes: whole, source: source) {
+            result = .success(mad)
+        } else {
+            result = .failure(.malformedResponse(.wrongMADSize(done.segments.count * SAMAD.madSize)))
+        }
+        done.resume.resume(returning: result)
+    }
+
+    /// The first segment's 56 bytes of headers followed by the records of every segment, cut at the
+    /// length the last segment gives (PayloadLength counts each segment's 20-byte SA header).
+    static func reassemble(_ segments: [[UInt8]]) -> [UInt8]? {
+        guard let first = segments.first, let last = segments.last.flatMap({ try? SAMAD(decoding: $0) }) else { return nil }
+        let headers = SAMAD.madSize - SAMAD.dataSize
+        let lastBytes = Int(last.rmpp.data2) - 20
+        guard lastBytes >= 0, lastBytes <= SAMAD.dataSize else { return nil }
+        var whole = Array(first[0..<headers])
+        for (index, segment) in segments.enumerated() {
+            whole += segment[headers..<(index == segments.count - 1 ? headers + lastBytes : SAMAD.madSize)]
+        }
+        return whole
     }
 
     /// A MAD that is not an answer, posted from `from` to `address` (a Report, a request with no reply

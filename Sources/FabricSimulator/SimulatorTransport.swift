@@ -94,7 +94,9 @@ public final class SimulatorTransport: MADTransport {
         let timed = options.serviceTime > .zero
         self.eventLoops = timed ? [SimulatorEventLoop(), SimulatorEventLoop()] : []
         self.agents = timed ? fabric.attachAgents(serviceTime: options.serviceTime, vl15Depth: options.vl15Depth) : nil
-        (inbound, inboundSink) = InboundStream.makeStream(bufferingPolicy: .bufferingNewest(4096))
+        // Room for every host of a large fabric asking at once (a join burst after a new master's
+        // ClientReregister): what is dropped here never reaches the SA's own queue and its BUSY answers.
+        (inbound, inboundSink) = InboundStream.makeStream(bufferingPolicy: .bufferingNewest(65_536))
         if !role.isEmpty { fabric.listen(at: port, owner: ObjectIdentifier(self), role: role, sink: inboundSink) }
     }
 

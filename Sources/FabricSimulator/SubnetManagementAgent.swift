@@ -36,6 +36,10 @@ extension SimulatedFabric.State {
             return (.ok, SMPBytes(info.bytes))
         case .linearForwardingTable where type == .switch:
             return forwardingTableBlock(request, node: arrival.node)
+        case .multicastForwardingTable where type == .switch:
+            return multicastTableBlock(request, node: arrival.node)
+        case .pKeyTable:
+            return pKeyTableBlock(request, at: arrival)
         case .slToVLMappingTable:
             return slToVLTable(request, at: arrival)
         case .vlArbitrationTable:
@@ -61,6 +65,47 @@ extension SimulatedFabric.State {
         }
         let table = nodes[index].forwardingTable
         return (.ok, range.upperBound <= table.count ? SMPBytes(table[range]) : SMPBytes(range.map { $0 < table.count ? table[$0] : 255 }))
+    }
+
+    /// A MulticastForwardingTable block (32 MLIDs at one position of 16 ports): past MulticastFDBCap, 0x1C.
+    private mutating func multicastTableBlock(_ request: SMP, node index: Int) -> (MADStatus, SMPBytes) {
+        let capacity = nodes[index].switchInfo?.multicastFDBCap ?? 0
+        let (block, position) = MulticastForwardingTableBlock.blockAndPosition(of: request.attributeModifier)
+        let entries = MulticastForwardingTableBlock.entriesPerBlock
+        guard block * entries < capacity, position * MulticastForwardingTableBlock.portsPerPosition <= nodes[index].ports.count - 1
+        else { return (.invalidAttributeValue, request.payload) }
+        let key = MulticastForwardingTableBlock.modifier(block: block, position: position)
+        if request.method == .set {
+            let masks = MulticastForwardingTableBlock(bytes: request.payload.array).portMasks
+            nodes[index].multicastBlocks[key] = masks.allSatisfy { $0 == 0 } ? nil : masks
+        }
+        let masks = nodes[index].multicastBlocks[key] ?? [UInt16](repeating: 0, count: entries)
+        return (.ok, SMPBytes(MulticastForwardingTableBlock(portMasks: masks).bytes))
+    }
+
+    /// A P_KeyTable block of 32 entries: on a CA, of the port the SMP came in on; on a switch, of the port
+    /// in modifier bits 16-23. Endports hold PartitionCap entries, switch ports PartitionEnforcementCap.
+    private mutating func pKeyTableBlock(_ request: SMP, at arrival: Arrival) -> (MADStatus, SMPBytes) {
+        let isSwitch = nodes[arrival.node].type == .switch
+        let number = isSwitch ? Int(request.attributeModifier >> 16 & 0xFF) : arrival.port
+        let block = Int(request.attributeModifier & 0xFFFF)
+        guard let port = nodes[arrival.node].port(number) else { return (.invalidAttributeValue, request.payload) }
+        let capacity = isSwitch && number != 0
+            ? Int(nodes[arrival.node].switchInfo?.partitionEnforcementCap ?? 0)
+            : Int(nodes[arrival.node].nodeInfo.partitionCap)
+        let perBlock = PKeyTableBlock.entriesPerBlock
+        guard block * perBlock < max(capacity, 1) else { return (.invalidAttributeValue, request.payload) }
+        var keys = port.pKeys
+        if request.method == .set {
+            let written = PKeyTableBlock(bytes: request.payload.array).keys
+            let needed = min(block * perBlock + perBlock, max(capacity, 1))
+            if keys.count < needed { keys += [PKey](repeating: .invalid, count: needed - keys.count) }
+            for (offset, key) in written.enumerated() where block * perBlock + offset < needed { keys[block * perBlock + offset] = key }
+            while let last = keys.last, last == .invalid { keys.removeLast() }
+            nodes[arrival.node].ports[number]?.pKeys = keys
+        }
+        let shown = (0..<perBlock).map { block * perBlock + $0 < keys.count ? keys[block * perBlock + $0] : .invalid }
+        return (.ok, SMPBytes(PKeyTableBlock(keys: shown).bytes))
     }
 
     /// ibsim's defaults: SL i to VL i, SL 15 to VL 7; arbitration high "0:4, 1..14:0", low "0:0, 1..14:4".

@@ -33,14 +33,16 @@ public struct MADAddress: Hashable, Sendable, CustomStringConvertible {
 }
 
 /// A MAD that arrived unasked: a Trap, an SMInfo Get or Set from another SM, an SA query. It keeps its
-/// 256 bytes as they arrived; the header is read once, and whoever handles the class decodes the rest.
+/// bytes as they arrived; the header is read once, and whoever handles the class decodes the rest.
 public struct InboundMAD: Sendable {
     public var bytes: [UInt8]
     public var header: MADHeader
     public var source: MADAddress
 
     public init(bytes: [UInt8], source: MADAddress) throws(WireError) {
-        self.header = try MADHeader(peeking: bytes)
+        // More than 256 bytes: an RMPP answer reassembled below us (the first segment's headers, then
+        // every segment's data), as the kernel hands it to a program.
+        self.header = try MADHeader(peeking: bytes.count > SMP.madSize ? Array(bytes.prefix(SMP.madSize)) : bytes)
         self.bytes = bytes
         self.source = source
     }

@@ -16,9 +16,13 @@ extension Array where Element == UInt8 {
     /// A field of at most 64 bits.
     public func bits(_ field: BitField) -> UInt64 {
         precondition(field.width <= 64)
+        // Within one byte (selectors, flags, codes): one shift and mask.
+        let first = field.offset / 8, end = field.offset + field.width
+        if field.width > 0, first == (end - 1) / 8 {
+            return UInt64(self[first] >> (8 - (end - first * 8))) & (UInt64(1) << field.width - 1)
+        }
         var value: UInt64 = 0
         var bit = field.offset
-        let end = field.offset + field.width
         while bit < end {
             // Whole bytes when aligned; single bits otherwise.
             if bit % 8 == 0 && end - bit >= 8 {
@@ -34,6 +38,13 @@ extension Array where Element == UInt8 {
 
     public mutating func setBits(_ field: BitField, _ value: UInt64) {
         precondition(field.width <= 64)
+        let first = field.offset / 8, end = field.offset + field.width
+        if field.width > 0, first == (end - 1) / 8 {
+            let shift = UInt8(8 - (end - first * 8))
+            let mask = UInt8(truncatingIfNeeded: (1 << field.width) - 1) << shift
+            self[first] = self[first] & ~mask | UInt8(truncatingIfNeeded: value) << shift & mask
+            return
+        }
         var bit = field.offset + field.width - 1
         var rest = value
         while bit >= field.offset {

@@ -161,8 +161,8 @@ public struct RMPPHeader: Hashable, Sendable {
 }
 
 /// A whole Subnet Administration MAD (class 0x03): the common MAD header, the RMPP header, the SA header
-/// (SM_Key, AttributeOffset, ComponentMask) and 200 bytes of data. Every header field goes through
-/// libibmad's field table.
+/// (SM_Key, AttributeOffset, ComponentMask) and 200 bytes of data. Header fields sit at the offsets
+/// libibmad's field table gives them (`SAWireTests` checks each).
 public struct SAMAD: Hashable, Sendable {
     public static let madSize = 256
     public static let managementClass: UInt8 = 0x03
@@ -201,60 +201,93 @@ public struct SAMAD: Hashable, Sendable {
         self.smKey = smKey
         self.attributeOffset = attributeOffset
         self.componentMask = componentMask
-        self.data = data + [UInt8](repeating: 0, count: Self.dataSize - data.count)
+        if data.count == Self.dataSize {
+            self.data = data
+        } else {
+            var padded = data
+            padded.append(contentsOf: repeatElement(0, count: Self.dataSize - data.count))
+            self.data = padded
+        }
     }
 
     /// Decodes a MAD of class 0x03. Only the size, base version and class are checked here: a request
     /// with a bad method, class version or attribute still decodes, so it can be answered with a status.
+    ///
+    /// The header fields are byte-aligned, big-endian at fixed offsets (IBA 13.4.2, 13.6.2.1, 15.2.1.1):
+    /// read straight from the bytes, since every SA request and answer passes here.
+    /// `SAWireTests` checks each offset against libibmad's.
     public init(decoding mad: [UInt8]) throws(WireError) {
         guard mad.count == Self.madSize else { throw .wrongMADSize(mad.count) }
-        let baseVersion = UInt8(truncatingIfNeeded: mad.field(.baseVersion))
-        guard baseVersion == 1 else { throw .unsupportedBaseVersion(baseVersion) }
-        let rawClass = UInt8(truncatingIfNeeded: mad.field(.managementClass))
-        guard rawClass == Self.managementClass else { throw .notSA(managementClass: rawClass) }
-        classVersion = UInt8(truncatingIfNeeded: mad.field(.classVersion))
-        method = SAMethod(rawValue: UInt8(truncatingIfNeeded: mad.field(.method) | mad.field(.response) << 7))
-        status = MADStatus(rawValue: UInt16(truncatingIfNeeded: mad.field(.status)))
-        transactionID = mad.field64(.transactionID)
-        attribute = SAAttributeID(rawValue: UInt16(truncatingIfNeeded: mad.field(.attributeID)))
-        attributeModifier = mad.field(.attributeModifier)
-        rmpp = RMPPHeader(
-            version: UInt8(truncatingIfNeeded: mad.field(.rmppVersion)),
-            type: UInt8(truncatingIfNeeded: mad.field(.rmppType)),
-            responseTime: UInt8(truncatingIfNeeded: mad.field(.rmppResponseTime)),
-            flags: UInt8(truncatingIfNeeded: mad.field(.rmppFlags)),
-            status: UInt8(truncatingIfNeeded: mad.field(.rmppStatus)),
-            data1: mad.field(.rmppData1), data2: mad.field(.rmppData2))
-        smKey = mad.field64(.saSMKey)
-        attributeOffset = UInt16(truncatingIfNeeded: mad.field(.saAttributeOffset))
-        componentMask = mad.field64(.saComponentMask)
-        data = Array(mad[Self.dataOffset..<Self.madSize])
+        let (header, data) = mad.withUnsafeBufferPointer { bytes -> (SAMAD, [UInt8]) in
+            func u16(_ at: Int) -> UInt16 { UInt16(bytes[at]) << 8 | UInt16(bytes[at + 1]) }
+            func u32(_ at: Int) -> UInt32 { UInt32(u16(at)) << 16 | UInt32(u16(at + 2)) }
+            func u64(_ at: Int) -> UInt64 { UInt64(u32(at)) << 32 | UInt64(u32(at + 4)) }
+            var header = SAMAD(method: SAMethod(rawValue: bytes[3]), attribute: SAAttributeID(rawValue: u16(16)), empty: ())
+            header.classVersion = bytes[2]
+            header.status = MADStatus(rawValue: u16(4))
+            header.transactionID = u64(8)
+            header.attributeModifier = u32(20)
+            header.rmpp = RMPPHeader(version: bytes[24], type: bytes[25], responseTime: bytes[26] >> 3, flags: bytes[26] & 0x7,
+                                     status: bytes[27], data1: u32(28), data2: u32(32))
+            header.smKey = u64(36)
+            header.attributeOffset = u16(44)
+            header.componentMask = u64(48)
+            return (header, Array(bytes[Self.dataOffset..<Self.madSize]))
+        }
+        guard mad[0] == 1 else { throw .unsupportedBaseVersion(mad[0]) }
+        guard mad[1] == Self.managementClass else { throw .notSA(managementClass: mad[1]) }
+        self = header
+        self.data = data
     }
 
-    /// The 256 bytes as sent.
+    /// A value with no data yet (the decoder fills in the rest).
+    private init(method: SAMethod, attribute: SAAttributeID, empty: Void) {
+        self.classVersion = Self.classVersion
+        self.method = method
+        self.status = .ok
+        self.transactionID = 0
+        self.attribute = attribute
+        self.attributeModifier = 0
+        self.rmpp = .inactive
+        self.smKey = 0
+        self.attributeOffset = 0
+        self.componentMask = 0
+        self.data = []
+    }
+
+    /// The 256 bytes as sent (fixed offsets, as `init(decoding:)` reads them).
     public func encoded() -> [UInt8] {
-        var mad = [UInt8](repeating: 0, count: Self.madSize)
-        mad.setField(.baseVersion, 1)
-        mad.setField(.managementClass, UInt32(Self.managementClass))
-        mad.setField(.classVersion, UInt32(classVersion))
-        mad.setField(.method, UInt32(method.rawValue & 0x7F))
-        mad.setField(.response, UInt32(method.rawValue >> 7))
-        mad.setField(.status, UInt32(status.rawValue))
-        mad.setField64(.transactionID, transactionID)
-        mad.setField(.attributeID, UInt32(attribute.rawValue))
-        mad.setField(.attributeModifier, attributeModifier)
-        mad.setField(.rmppVersion, UInt32(rmpp.version))
-        mad.setField(.rmppType, UInt32(rmpp.type))
-        mad.setField(.rmppResponseTime, UInt32(rmpp.responseTime & 0x1F))
-        mad.setField(.rmppFlags, UInt32(rmpp.flags & 0x7))
-        mad.setField(.rmppStatus, UInt32(rmpp.status))
-        mad.setField(.rmppData1, rmpp.data1)
-        mad.setField(.rmppData2, rmpp.data2)
-        mad.setField64(.saSMKey, smKey)
-        mad.setField(.saAttributeOffset, UInt32(attributeOffset))
-        mad.setField64(.saComponentMask, componentMask)
-        mad.replaceSubrange(Self.dataOffset..<Self.madSize, with: data)
-        return mad
+        [UInt8](unsafeUninitializedCapacity: Self.madSize) { bytes, count in
+            func put16(_ value: UInt16, _ at: Int) { bytes[at] = UInt8(value >> 8); bytes[at + 1] = UInt8(truncatingIfNeeded: value) }
+            func put32(_ value: UInt32, _ at: Int) { put16(UInt16(value >> 16), at); put16(UInt16(truncatingIfNeeded: value), at + 2) }
+            func put64(_ value: UInt64, _ at: Int) { put32(UInt32(value >> 32), at); put32(UInt32(truncatingIfNeeded: value), at + 4) }
+            bytes[0] = 1
+            bytes[1] = Self.managementClass
+            bytes[2] = classVersion
+            bytes[3] = method.rawValue
+            put16(status.rawValue, 4)
+            put16(0, 6)
+            put64(transactionID, 8)
+            put16(attribute.rawValue, 16)
+            put16(0, 18)
+            put32(attributeModifier, 20)
+            bytes[24] = rmpp.version
+            bytes[25] = rmpp.type
+            bytes[26] = (rmpp.responseTime & 0x1F) << 3 | rmpp.flags & 0x7
+            bytes[27] = rmpp.status
+            put32(rmpp.data1, 28)
+            put32(rmpp.data2, 32)
+            put64(smKey, 36)
+            put16(attributeOffset, 44)
+            put16(0, 46)
+            put64(componentMask, 48)
+            let count200 = Swift.min(data.count, Self.dataSize)
+            data.withUnsafeBufferPointer { source in
+                for index in 0..<count200 { bytes[Self.dataOffset + index] = source[index] }
+            }
+            for index in (Self.dataOffset + count200)..<Self.madSize { bytes[index] = 0 }
+            count = Self.madSize
+        }
     }
 
     /// True when `mad` is 256 bytes of base version 1 and class 0x03 (what an inbound loop routes to the SA).

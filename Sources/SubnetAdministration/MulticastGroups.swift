@@ -130,6 +130,9 @@ struct MulticastState {
             var member = group.members[guid] ?? MulticastGroup.Member(joinState: 0, proxyJoin: false)
             member.joinState |= query.joinState
             member.proxyJoin = member.proxyJoin || (mask & C.proxyJoin != 0 && query.proxyJoin)
+            // Out of the table first, so the members change in place: a copy per join made a burst of
+            // joins to one group quadratic.
+            groups[query.mgid] = nil
             group.members[guid] = member
             groups[query.mgid] = group
             return .success(answer(group, portGID: query.portGID, member: member))

@@ -88,8 +88,8 @@ extension SASnapshot {
     /// The P_Key two endports share: the source's key of the first partition both are in with one
     /// of them a full member. With `wanted`, only that partition.
     func commonPKey(source: Int, destination: Int, wanted: PKey?) -> PKey? {
-        let sourceKeys = index.pKeys[source]
-        let destinationKeys = index.pKeys[destination]
+        let sourceKeys = index.pKeyLists[Int(index.pKeyListOfEndport[source])]
+        let destinationKeys = index.pKeyLists[Int(index.pKeyListOfEndport[destination])]
         for key in sourceKeys where wanted == nil || key.base == wanted!.base {
             if destinationKeys.contains(where: { key.canTalk(to: $0) }) { return key }
         }
@@ -153,7 +153,7 @@ extension SASnapshot {
                     record.slid = slid
                     record.pKey = key
                     record.sl = sl
-                    record.reversible = quickForward(from: destinationEndport.address, to: sourceEndport.address, dlid: slid) != nil
+                    record.reversible = reaches(from: destinationEndport.address, to: sourceEndport.address, lid: slid)
                     if mask & C.reversible != 0 && query.reversible && !record.reversible { continue }
                     records.append(record)
                     if !isTable { return .success(records) }

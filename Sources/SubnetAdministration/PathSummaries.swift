@@ -15,6 +15,9 @@ struct PathSummaries: Sendable {
     let entries: [UInt16]
     /// The distinct link rates of the fabric, ascending (100 Mb/s units).
     let rateLevels: [UInt32]
+    /// Every switch's route to every assigned LID delivers: then any port on a switch reaches any LID, and
+    /// a PathRecord's Reversible needs no second lookup.
+    let deliversEverywhere: Bool
 
     static let noMTU: UInt16 = 7
     static let noRate: UInt16 = 31
@@ -39,6 +42,7 @@ struct PathSummaries: Sendable {
         rateLevels = levels
         guard levels.count < Int(Self.noRate), switchCount > 0 else {
             entries = []
+            deliversEverywhere = false
             return
         }
         var levelOf: [UInt32: UInt16] = [:]
@@ -113,10 +117,35 @@ struct PathSummaries: Sendable {
             }
         }
         entries = summaries
+        var delivers = true
+        for lid in 1..<max(1, lidCount) where lids.owner(of: LID(UInt16(lid))) != nil {
+            let row = lid * switchCount
+            if summaries[row..<(row + switchCount)].contains(0) {
+                delivers = false
+                break
+            }
+        }
+        deliversEverywhere = delivers
     }
 }
 
 extension SASnapshot {
+    /// Whether a packet for `lid` (owned by `destination`) sent from `source` arrives: with every route
+    /// delivering, at once for a port on a switch; else as `quickForward` finds.
+    func reaches(from source: PortAddress, to destination: PortAddress, lid: LID) -> Bool {
+        let summaries = index.summaries
+        if summaries.deliversEverywhere, source != destination, Int(lid.rawValue) < index.lidCount, index.lids.owner(of: lid) == destination {
+            let nodes = index.walkNodes
+            if nodes[source.node].slot >= 0 { return true }
+            let link = Int(nodes[source.node].portBase) + Int(source.port.rawValue)
+            if link < index.walkLinks.count {
+                let first = index.walkLinks[link]
+                if first.remoteNode >= 0, nodes[Int(first.remoteNode)].slot >= 0 { return true }
+            }
+        }
+        return quickForward(from: source, to: destination, dlid: lid) != nil
+    }
+
     /// `forward` from the summaries: one table read instead of a walk; the walk when the summary has
     /// no answer. No route signature (callers that compare routes walk).
     func quickForward(from source: PortAddress, to destination: PortAddress, dlid: LID) -> ForwardedPath? {

@@ -93,9 +93,13 @@ public final class SASnapshot: Sendable {
 
 /// Per-snapshot lookups.
 final class SnapshotIndex: Sendable {
-    let endportByGUID: [GUID: Int]
+    let endportByGUID: GUIDTable
     /// P_Keys of each endport, by endport index.
     let pKeys: [[PKey]]
+    /// The same as the distinct lists and, per endport, which one it holds: endports share a few lists,
+    /// so PathRecords read two small integers and lists that stay in cache.
+    let pKeyLists: [[PKey]]
+    let pKeyListOfEndport: [UInt32]
     /// MTU code and rate (in 100 Mb/s units) of the link of each port, `portBase[node] + port`.
     let portBase: [Int]
     let linkMTU: [UInt8]
@@ -122,9 +126,7 @@ final class SnapshotIndex: Sendable {
     let lidCount: Int
 
     init(fabric: Fabric, lids: LIDAssignment, tables: ForwardingTables, sm: SMIdentity, partitions: PartitionConfiguration, options: PathOptions) {
-        var byGUID: [GUID: Int] = [:]
-        for (position, endport) in lids.endports.enumerated() { byGUID[endport.guid] = position }
-        endportByGUID = byGUID
+        endportByGUID = GUIDTable(lids.endports.enumerated().map { ($0.element.guid, $0.offset) })
 
         var base: [Int] = []
         var total = 0
@@ -179,6 +181,15 @@ final class SnapshotIndex: Sendable {
         }
         multicastCap = cap == Int.max ? options.defaultMulticastFDBCap : max(0, min(cap, 0x3FFF))
         pKeys = resolvePartitions(partitions, fabric: fabric, lids: lids, sm: sm)
+        var listIndex: [[PKey]: UInt32] = [:]
+        var lists: [[PKey]] = []
+        pKeyListOfEndport = pKeys.map { keys in
+            if let known = listIndex[keys] { return known }
+            lists.append(keys)
+            listIndex[keys] = UInt32(lists.count - 1)
+            return UInt32(lists.count - 1)
+        }
+        pKeyLists = lists
         summaries = PathSummaries(walkNodes: walkNodes, walkLinks: walkLinks, tableEntries: entries, switches: tables.switches,
                                   lidCount: lidCount, lids: lids)
     }

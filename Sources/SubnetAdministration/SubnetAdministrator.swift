@@ -79,7 +79,12 @@ public final class SubnetAdministrator: Sendable {
     /// the receiver's ACKs, which arrive here too).
     public func handle(_ mad: [UInt8], from requester: SARequester) -> [[UInt8]] {
         guard let request = try? SAMAD(decoding: mad) else { return [] }
-        if request.method.isResponse { return acknowledge(request, from: requester) }
+        // A receiver's ACK, STOP or ABORT: Linux sends them with the request's method (the DATA
+        // segment's with the response bit flipped), other stacks with the response's.
+        let kind = request.rmpp.kind
+        if request.method.isResponse || request.rmpp.isActive && (kind == .ack || kind == .stop || kind == .abort) {
+            return acknowledge(request, from: requester)
+        }
         guard let box = state.withLock({ $0.box }) else { return [reply(request, status: .busy).encoded()] }
         let snapshot = box.snapshot
         guard snapshot.sm.state == .master else { return [] }

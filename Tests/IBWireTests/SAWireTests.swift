@@ -45,6 +45,36 @@ import Testing
         #expect(SAMAD(method: .getTableResponse, attribute: .pathRecord).encoded()[3] == 0x92)
     }
 
+    /// The codec reads and writes fixed offsets: for random headers, what it writes is what libibmad reads,
+    /// and what libibmad writes into random bytes is what it reads.
+    @Test func saHeaderOffsetsAgreeWithLibibmadForRandomValues() throws {
+        var random = SystemRandomNumberGenerator()
+        for _ in 0..<200 {
+            var bytes = (0..<256).map { _ in UInt8.random(in: 0...255, using: &random) }
+            bytes[0] = 1
+            bytes[1] = 3
+            func get(_ field: MAD_FIELDS) -> UInt32 { bytes.withUnsafeMutableBytes { mad_get_field($0.baseAddress, 0, field) } }
+            func get64(_ field: MAD_FIELDS) -> UInt64 { bytes.withUnsafeMutableBytes { mad_get_field64($0.baseAddress, 0, field) } }
+            let decoded = try SAMAD(decoding: bytes)
+            #expect(UInt32(decoded.method.rawValue) == get(IB_MAD_METHOD_F) | get(IB_MAD_RESPONSE_F) << 7)
+            #expect(UInt32(decoded.classVersion) == get(IB_MAD_CLASSVER_F) && UInt32(decoded.status.rawValue) == get(IB_MAD_STATUS_F))
+            #expect(decoded.transactionID == get64(IB_MAD_TRID_F) && UInt32(decoded.attribute.rawValue) == get(IB_MAD_ATTRID_F))
+            #expect(decoded.attributeModifier == get(IB_MAD_ATTRMOD_F))
+            #expect(UInt32(decoded.rmpp.version) == get(IB_SA_RMPP_VERS_F) && UInt32(decoded.rmpp.type) == get(IB_SA_RMPP_TYPE_F))
+            #expect(UInt32(decoded.rmpp.responseTime) == get(IB_SA_RMPP_RESP_F) && UInt32(decoded.rmpp.flags) == get(IB_SA_RMPP_FLAGS_F))
+            #expect(UInt32(decoded.rmpp.status) == get(IB_SA_RMPP_STATUS_F))
+            #expect(decoded.rmpp.data1 == get(IB_SA_RMPP_D1_F) && decoded.rmpp.data2 == get(IB_SA_RMPP_D2_F))
+            #expect(decoded.smKey == get64(IB_SA_MKEY_F) && UInt32(decoded.attributeOffset) == get(IB_SA_ATTROFFS_F))
+            #expect(decoded.componentMask == get64(IB_SA_COMPMASK_F) && decoded.data == Array(bytes[56...]))
+            // Re-encoded, every field reads back the same through libibmad (the reserved bytes come back zero).
+            bytes = decoded.encoded()
+            #expect(try SAMAD(decoding: bytes) == decoded)
+            #expect(decoded.transactionID == get64(IB_MAD_TRID_F) && decoded.componentMask == get64(IB_SA_COMPMASK_F))
+            #expect(UInt32(decoded.rmpp.responseTime) == get(IB_SA_RMPP_RESP_F) && UInt32(decoded.rmpp.flags) == get(IB_SA_RMPP_FLAGS_F))
+            #expect(bytes[6] == 0 && bytes[7] == 0 && bytes[18] == 0 && bytes[19] == 0 && bytes[46] == 0 && bytes[47] == 0)
+        }
+    }
+
     @Test func malformedSAMADsThrowTypedErrors() {
         #expect(throws: WireError.wrongMADSize(10)) { try SAMAD(decoding: [UInt8](repeating: 0, count: 10)) }
         var mad = SAMAD(method: .get, attribute: .nodeRecord).encoded()
@@ -212,5 +242,29 @@ import Testing
         #expect(bytes[0] & 0xE0 == 0)
         bytes.setBits(BitField(64, 64), 0x0123_4567_89AB_CDEF)
         #expect(bytes.bits(BitField(64, 64)) == 0x0123_4567_89AB_CDEF && bytes[8] == 0x01)
+    }
+
+    /// Fields inside one byte take a shortcut: every offset and width there agrees with bit-by-bit
+    /// reading and writing, and the neighbouring bits stay as they were.
+    @Test func bitFieldsWithinOneByteAgreeWithBitByBit() {
+        var random = SystemRandomNumberGenerator()
+        for offset in 0..<16 {
+            for width in 1...(8 - offset % 8) {
+                let field = BitField(offset, width)
+                let before = (0..<2).map { _ in UInt8.random(in: 0...255, using: &random) }
+                var bytes = before
+                let value = UInt64.random(in: 0...UInt64.max, using: &random)
+                bytes.setBits(field, value)
+                var expected = before
+                for bit in 0..<width {
+                    let position = offset + bit, mask = UInt8(0x80) >> (position % 8)
+                    let set = value >> UInt64(width - 1 - bit) & 1 == 1
+                    expected[position / 8] = set ? expected[position / 8] | mask : expected[position / 8] & ~mask
+                }
+                #expect(bytes == expected, "offset \(offset) width \(width)")
+                let read = (0..<width).reduce(UInt64(0)) { $0 << 1 | UInt64(expected[(offset + $1) / 8] >> (7 - (offset + $1) % 8) & 1) }
+                #expect(bytes.bits(field) == read && read == value & (UInt64(1) << width - 1))
+            }
+        }
     }
 }

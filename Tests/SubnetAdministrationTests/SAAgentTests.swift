@@ -122,6 +122,12 @@ import TestSupport
         #expect(again.map(\.rmpp.data1) == [2, 3])
         let resent = h.sa.handle(RMPP.ack(for: first[0], received: 1, windowLast: 2).encoded(), from: h.requester("host-1")).map { try! SAMAD(decoding: $0) }
         #expect(resent.map(\.rmpp.data1) == [2])
+        // Linux's ACK carries the request's method (format_ack flips the response bit): an ACK all the same,
+        // never a new GetTable.
+        var linuxAck = RMPP.ack(for: first[0], received: 2, windowLast: 4)
+        linuxAck.method = .getTable
+        let linux = h.sa.handle(linuxAck.encoded(), from: h.requester("host-1")).map { try! SAMAD(decoding: $0) }
+        #expect(linux.map(\.rmpp.data1) == [3, 4] && linux.allSatisfy { $0.rmpp.kind == .data && $0.method == .getTableResponse })
         // ABORT ends the transfer; a stalled transfer is dropped on the second check.
         var abort = RMPP.ack(for: first[0], received: 0, windowLast: 0)
         abort.rmpp.type = RMPPHeader.Kind.abort.rawValue

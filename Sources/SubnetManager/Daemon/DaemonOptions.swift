@@ -25,13 +25,16 @@ public struct DaemonOptions: Sendable {
     public var holdDown: Duration
     /// The partitions (partitions.conf) whose P_Keys the endports get and whose IPoIB groups the SA creates.
     public var partitions: PartitionConfiguration
-    /// SA requests waiting to be answered; past this the SA answers BUSY at once.
+    /// SA requests waiting to be answered; past this the SA answers BUSY at once. Room for every host of a
+    /// large fabric joining at once after a new master's ClientReregister (`Benchmarks/sa-join-burst.sh`:
+    /// with 256, a burst of 1,000 simulated hosts got 1,038 BUSY answers; with this, 10,000 got none),
+    /// at about 400 bytes a request.
     public var saQueueLimit: Int
 
     public init(sweep: SweepOptions = SweepOptions(), smKey: UInt64 = 1, sweepInterval: Duration? = .seconds(10),
                 pollInterval: Duration = .milliseconds(500), pollRetries: Int = 3, handoverTimeout: Duration = .seconds(5),
                 trapCoalescing: Duration = .milliseconds(20), flapLimit: Int = 4, flapWindow: Duration = .seconds(30),
-                holdDown: Duration = .seconds(60), partitions: PartitionConfiguration = .openSMDefault, saQueueLimit: Int = 256) {
+                holdDown: Duration = .seconds(60), partitions: PartitionConfiguration = .openSMDefault, saQueueLimit: Int = 16_384) {
         self.sweep = sweep
         self.smKey = smKey
         self.sweepInterval = sweepInterval

@@ -71,8 +71,22 @@ for _ in 0..<repeats {
     rates.append(Double(requestCount) / seconds)
     cpuRates.append(Double(requestCount) / (threadCPUSeconds() - cpuStart))
 }
+// Anchor, in the same run: ClassPortInfo Gets through `handle`, the SA's cheapest answer (decode, the
+// snapshot lock, encode), so a PathRecord's own cost shows as a ratio whatever the machine's load.
+let anchorRequest = SAMAD(method: .get, attribute: .classPortInfo, transactionID: 1).encoded()
+var anchorCPURates: [Double] = []
+for _ in 0..<repeats {
+    let cpuStart = threadCPUSeconds()
+    for index in 0..<requestCount {
+        precondition(sa.handle(anchorRequest, from: requests[index % distinct].from).count == 1)
+    }
+    anchorCPURates.append(Double(requestCount) / (threadCPUSeconds() - cpuStart))
+}
+anchorCPURates.sort()
+let ratios = zip(cpuRates, anchorCPURates).map { $0 / $1 }.sorted()
 rates.sort()
 cpuRates.sort()
 func k(_ value: Double) -> String { String(Int(value / 1000)) + "K" }
 print("PathRecord Get answers/s through handle, one thread, per wall second: median \(k(rates[rates.count / 2])) (range \(k(rates.first!))-\(k(rates.last!)), \(repeats) runs of \(requestCount))")
 print("                                            per CPU second:  median \(k(cpuRates[cpuRates.count / 2])) (range \(k(cpuRates.first!))-\(k(cpuRates.last!))), \(String(Int(1e9 / cpuRates[cpuRates.count / 2]))) ns CPU per answer")
+print("anchor, ClassPortInfo Gets through handle per CPU second: median \(k(anchorCPURates[anchorCPURates.count / 2])) (range \(k(anchorCPURates.first!))-\(k(anchorCPURates.last!))); PathRecords over anchor: median \(String(Int(ratios[ratios.count / 2] * 100)))% (range \(String(Int(ratios.first! * 100)))-\(String(Int(ratios.last! * 100)))%)")
