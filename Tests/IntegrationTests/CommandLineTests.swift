@@ -58,7 +58,18 @@ import Testing
             swiftsmExecutable, ["sweep", "--once", "--simulate", example.path, "--sim-service-time", "255", "--stats"], timeout: 60)
         #expect(result.status == 0, "\(result.stderr)")
         #expect(result.stdout.contains("linked ports ACTIVE: 128 of 128"))
-        #expect(result.stderr.contains("VL15 overflow 0"), "\(result.stderr)")
+        // The per-node window keeps every agent's VL15 queue in bounds. Only a retry after a timeout (a starved
+        // machine stretches a response past 200 ms) can find the first attempt still queued: at most one
+        // overflow per timeout.
+        let overflows = Self.count(after: "VL15 overflow ", in: result.stderr)
+        let timeouts = Self.count(after: "timeouts ", in: result.stderr)
+        #expect(overflows != nil && timeouts != nil && overflows! <= timeouts!, "\(result.stderr)")
+    }
+
+    /// The number printed right after `label` in `text`, if any.
+    static func count(after label: String, in text: String) -> Int? {
+        guard let range = text.range(of: label) else { return nil }
+        return Int(text[range.upperBound...].prefix { $0.isNumber })
     }
 
     @Test func unknownCAIsNoUsablePort() throws {
