@@ -43,6 +43,32 @@ import Testing
         #expect(box.posted.withLock { $0.count } == 1 && service.statistics.droppedNotMaster == 1)
     }
 
+    /// A host that floods gets BUSY beyond its share of the queue; two others querying meanwhile are all answered.
+    @Test func aFloodingHostCannotStarveTheOthers() async throws {
+        let box = PostBox()
+        let service = SubnetAdministrationService(transport: box, queueLimit: 16, requesterLimit: 4, logger: Logger(label: "test"))
+        let fabric = try generateFabric(.fatTree2, options: GeneratorOptions(radix: 4))
+        let smPort = PortAddress(node: fabric.channelAdapters[0], port: 1)
+        let lids = try assignLIDs(fabric, options: LIDAssignmentOptions(smPort: smPort))
+        service.sa.publish(SASnapshot(fabric: fabric, lids: lids, tables: computeMinHopRoutes(fabric, lids: lids),
+                                      sm: SMIdentity(port: smPort, guid: fabric[smPort]!.guid, lid: lids.lid(of: smPort)!)))
+        for id in 1...100 { await service.accept(try Self.request(UInt64(id), from: 9), master: true) }
+        for id in 101...103 { await service.accept(try Self.request(UInt64(id), from: 7), master: true) }
+        for id in 201...203 { await service.accept(try Self.request(UInt64(id), from: 8), master: true) }
+        let serving = Task { await service.serve(isMaster: { true }) }
+        let deadline = ContinuousClock.now + .seconds(10)
+        while service.statistics.requests < 10, ContinuousClock.now < deadline { try await Task.sleep(for: .milliseconds(5)) }
+        service.finish()
+        await serving.value
+        let answers = try box.posted.withLock { $0 }.map { (lid: $0.address.lid.rawValue, mad: try SAMAD(decoding: $0.mad)) }
+        for lid: UInt16 in [7, 8] {
+            let theirs = answers.filter { $0.lid == lid }
+            #expect(theirs.count == 3 && theirs.allSatisfy { $0.mad.status == .ok }, "LID \(lid): \(theirs.map(\.mad.status))")
+        }
+        let flooder = answers.filter { $0.lid == 9 }
+        #expect(flooder.filter { $0.mad.status == .ok }.count == 4 && flooder.filter { $0.mad.status == .busy }.count == 96)
+    }
+
     @Test func servedRequestsGetAnswersAndBadOnesDoNotStopTheService() async throws {
         let box = PostBox()
         let service = SubnetAdministrationService(transport: box, queueLimit: 16, logger: Logger(label: "test"))

@@ -20,13 +20,18 @@ public final class SubnetAdministrationService: Sendable {
     let queueLimit: Int
     private let queue: AsyncStream<InboundMAD>
     private let queueSink: AsyncStream<InboundMAD>.Continuation
-    private let queued = Atomic<Int>(0)
+    /// Requests waiting, in all and by the LID they came from.
+    private let waiting = Mutex(QueueShares())
+    /// What one requester (a LID) may have waiting: a host that floods gets BUSY beyond it, the others' requests
+    /// still find room and are answered in turn.
+    let requesterLimit: Int
     private let counters = Mutex(SAServiceCounters())
 
-    init(transport: any MADTransport, queueLimit: Int, logger: Logger) {
+    init(transport: any MADTransport, queueLimit: Int, requesterLimit: Int = 1024, logger: Logger) {
         self.sa = SubnetAdministrator()
         self.transport = transport
         self.queueLimit = max(1, queueLimit)
+        self.requesterLimit = max(1, min(requesterLimit, queueLimit))
         self.logger = logger
         (queue, queueSink) = AsyncStream.makeStream(of: InboundMAD.self)
     }
@@ -41,13 +46,21 @@ public final class SubnetAdministrationService: Sendable {
                    serviceLevel: source.serviceLevel, pKeyIndex: source.pKeyIndex)
     }
 
-    /// From the inbound task: queues `mad`, or answers BUSY when the queue is full. Never blocks on the SA.
+    /// From the inbound task: queues `mad`, or answers BUSY when the queue is full or its requester already has
+    /// its share waiting. Never blocks on the SA.
     func accept(_ mad: InboundMAD, master: Bool) async {
         guard master else {
             counters.withLock { $0.droppedNotMaster += 1 }
             return
         }
-        if queued.load(ordering: .relaxed) >= queueLimit {
+        let (queueLimit, requesterLimit) = (self.queueLimit, self.requesterLimit)
+        let admitted = waiting.withLock { shares -> Bool in
+            guard shares.total < queueLimit, shares.byRequester[mad.source.lid, default: 0] < requesterLimit else { return false }
+            shares.total += 1
+            shares.byRequester[mad.source.lid, default: 0] += 1
+            return true
+        }
+        if !admitted {
             let kind = SAAnswerKind(request: mad.header, status: .busy)
             counters.withLock { $0.busy += 1; $0.count(kind) }
             if let busy = sa.busyResponse(to: mad.bytes) {
@@ -55,14 +68,17 @@ public final class SubnetAdministrationService: Sendable {
             }
             return
         }
-        queued.add(1, ordering: .relaxed)
         queueSink.yield(mad)
     }
 
     /// Answers queued requests until cancelled.
     func serve(isMaster: @Sendable () -> Bool) async {
         for await mad in queue {
-            queued.subtract(1, ordering: .relaxed)
+            waiting.withLock { shares in
+                shares.total -= 1
+                let left = shares.byRequester[mad.source.lid, default: 1] - 1
+                shares.byRequester[mad.source.lid] = left > 0 ? left : nil
+            }
             if Task.isCancelled { break }
             // A request queued while we were MASTER is not answered once we are not.
             guard isMaster() else {
@@ -182,4 +198,10 @@ public struct SAAnswerKind: Hashable, Sendable, Comparable {
     public static func < (a: SAAnswerKind, b: SAAnswerKind) -> Bool {
         (a.attribute.rawValue, a.method.rawValue, a.status?.rawValue ?? .max) < (b.attribute.rawValue, b.method.rawValue, b.status?.rawValue ?? .max)
     }
+}
+
+/// The SA queue's occupancy, in all and by requester LID.
+struct QueueShares {
+    var total = 0
+    var byRequester: [LID: Int] = [:]
 }
