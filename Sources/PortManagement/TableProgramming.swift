@@ -35,7 +35,7 @@ extension FabricProgrammer {
             // differ from it are written, none read; a switch with none is left alone.
             if let held = known[node], let observed = fabric[node].switchInfo, observed.linearFDBTop == program.top,
                held.count == program.entries.count {
-                let changed = (0..<program.blockCount).filter { block in
+                let changed = (program.changedBlocks ?? Array(0..<program.blockCount)).filter { block in
                     let start = block * 64, end = min(start + 64, held.count)
                     return !program.entries[start..<end].elementsEqual(held[start..<end])
                 }
