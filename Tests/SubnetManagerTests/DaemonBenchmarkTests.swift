@@ -20,6 +20,13 @@ import Testing
         return sorted.isEmpty ? .zero : sorted[sorted.count / 2]
     }
 
+    /// CPU time of this process so far (every thread: the SM's and the simulated agents').
+    static func processCPUTime() -> Duration {
+        var now = timespec()
+        clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &now)
+        return .seconds(now.tv_sec) + .nanoseconds(now.tv_nsec)
+    }
+
     static func ms(_ duration: Duration) -> String { String(format: "%.1f ms", duration / .milliseconds(1)) }
 
     func runningSM(_ fabric: SimulatedFabric, at port: PortAddress? = nil, priority: UInt8) -> (SubnetManagerDaemon, SimulatorTransport, Task<Void, Never>) {
@@ -65,11 +72,14 @@ import Testing
         let uplink = model[edge].knownPorts.first { $0.remote.map { model[$0.node].type == .switch } ?? false }!
         var downs: [RerouteSummary] = [], ups: [RerouteSummary] = []
         var blocks: [Bool: [Int]] = [:]
+        var cpu: [Bool: [Duration]] = [:]
         for _ in 0..<Self.repeats {
             for up in [false, true] {
                 let reroutes = master.status.sweeps[.reroute] ?? 0
+                let cpuBefore = Self.processCPUTime()
                 fabric.setLink(PortAddress(node: edge, port: uplink.number), up: up)
                 #expect(await wait(master) { ($0.sweeps[.reroute] ?? 0) > reroutes && $0.lastSweep?.kind == .reroute })
+                cpu[up, default: []].append(Self.processCPUTime() - cpuBefore)
                 #expect(master.status.lastSweep?.healthy == true)
                 guard let summary = master.status.lastReroute else { continue }
                 if up { ups.append(summary) } else { downs.append(summary) }
@@ -93,7 +103,12 @@ import Testing
             print("re-route, inter-switch link \(name), trap to last Set: median \(Self.ms(median)), range \(Self.ms(times.min() ?? .zero))-\(Self.ms(times.max() ?? .zero)) over \(runs.count); "
                   + "\(String(format: "%.1f", (heavyMedian / .milliseconds(1)) / max(0.001, median / .milliseconds(1))))x faster than the heavy pass; "
                   + "repaired \(runs.allSatisfy(\.repaired)); LFT blocks \(blocks[up] ?? []); SMPs \(runs.map(\.smps))")
-            if let typical { print("  median run's phases: \(typical.phases.map { "\($0.name) \(Self.ms($0.duration))" }.joined(separator: ", ")); \(typical.note)") }
+            if let typical {
+                print("  median run's phases: \(typical.phases.map { "\($0.name) \(Self.ms($0.duration))" }.joined(separator: ", ")); \(typical.note)")
+                let bound = Duration.microseconds(255) * (typical.busiestSwitchBlocks + 1)
+                print("  programming bound: busiest switch \(typical.busiestSwitchBlocks) blocks + its NodeInfo at 255 us each = \(Self.ms(bound)); "
+                      + "process CPU per re-route (SM and simulated agents, until the status shows it): median \(Self.ms(Self.median(cpu[up] ?? [])))")
+            }
         }
 
         // Takeover: a standby, then the master dies.

@@ -74,6 +74,9 @@ public struct RerouteSummary: Sendable {
     public var smps: Int
     /// What the routing says it did (what the repair changed, or why it routed anew).
     public var note: String
+    /// LFT blocks planned for the switch with the most: its agent serves one SMP at a time, so programming
+    /// takes at least that many service times.
+    public var busiestSwitchBlocks: Int
 
     /// From the trap to the last Set.
     public var duration: Duration { phases.reduce(.zero) { $0 + $1.duration } }

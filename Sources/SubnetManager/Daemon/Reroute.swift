@@ -87,7 +87,8 @@ extension DaemonLoop {
         phases.end("program")
         logger.info("re-route phases: \(phases); \(routed.notes.last ?? "")")
         let summary = RerouteSummary(repaired: repair.changedBlocks != nil, phases: phases.phases,
-                                     smps: client.statistics.totalSent - started.smps, note: routed.notes.last ?? "")
+                                     smps: client.statistics.totalSent - started.smps, note: routed.notes.last ?? "",
+                                     busiestSwitchBlocks: repair.changedBlocks?.values.map(\.count).max() ?? plan.switches.values.map(\.blockCount).max() ?? 0)
         daemon.publish { $0.lastReroute = summary }
 
         var report = previous
