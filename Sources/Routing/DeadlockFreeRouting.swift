@@ -95,10 +95,10 @@ extension DeadlockFreeEngine {
         guard previous.guarantees.minHop, previous.guarantees.isDeadlockFree,
               let repaired = repairMinHopRoutes(previous.tables, before: before, after: after, lids: lids)
         else { return nil }
-        let graph = SwitchGraph(after)
+        let graph = repaired.graph
         var dependencies = ChannelDependencyGraph(graph: graph, fabric: after)
         var notes = [repaired.note]
-        let destinations = RoutingDestinations(fabric: after, lids: lids, graph: graph)
+        let destinations = repaired.destinations
         var hostLID = [Bool](repeating: false, count: Int(lids.maxLID.rawValue) + 1)
         for group in destinations.groups where !group.isSwitch {
             for lid in group.base..<min(group.base + group.count, hostLID.count) { hostLID[lid] = true }

@@ -10,8 +10,10 @@ struct TableRepair {
     var changedEntries: [(slot: Int, lid: Int)]
     /// Destination switches whose hop counts changed (their LIDs were checked at every switch).
     var affectedTargets: Int
-    /// Switch node index by slot.
-    var nodes: [Int]
+    /// The switches and links of the fabric after the change, and its LIDs by destination switch.
+    var graph: SwitchGraph
+    var destinations: RoutingDestinations
+    var nodes: [Int] { graph.nodes }
 
     var changedBlocksByNode: [Int: [Int]] { Dictionary(uniqueKeysWithValues: changedBlocks.map { (nodes[$0.key], $0.value) }) }
 
@@ -65,7 +67,7 @@ func repairMinHopRoutes(_ previous: ForwardingTables, before: Fabric, after: Fab
     let unplugged = oldDestinations.groups.filter { oldExit[$0.base] != nil }
     var tables = previous
     if removed.isEmpty && added.isEmpty && moved.isEmpty && unplugged.isEmpty {
-        return TableRepair(tables: tables, changedBlocks: [:], changedEntries: [], affectedTargets: 0, nodes: new.nodes)
+        return TableRepair(tables: tables, changedBlocks: [:], changedEntries: [], affectedTargets: 0, graph: new, destinations: destinations)
     }
 
     // Hop counts from the ends of the changed links and their neighbours, on the old links: with only
@@ -213,7 +215,7 @@ func repairMinHopRoutes(_ previous: ForwardingTables, before: Fabric, after: Fab
         differing.append((slot, lid))
         blocks[slot, default: []].insert(lid / LinearForwardingTableBlock.entriesPerBlock)
     }
-    return TableRepair(tables: tables, changedBlocks: blocks.mapValues { $0.sorted() }, changedEntries: differing, affectedTargets: affected.count, nodes: new.nodes)
+    return TableRepair(tables: tables, changedBlocks: blocks.mapValues { $0.sorted() }, changedEntries: differing, affectedTargets: affected.count, graph: new, destinations: destinations)
 }
 
 extension SwitchGraph {
