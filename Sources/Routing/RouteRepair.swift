@@ -14,6 +14,8 @@ struct TableRepair {
     var graph: SwitchGraph
     var destinations: RoutingDestinations
     var nodes: [Int] { graph.nodes }
+    /// LIDs routed out of each port of each switch, `slot * (stride + 1) + port`, for the next repair.
+    var portLoads: [Int32]?
 
     var changedBlocksByNode: [Int: [Int]] { Dictionary(uniqueKeysWithValues: changedBlocks.map { (nodes[$0.key], $0.value) }) }
 
@@ -38,7 +40,7 @@ struct TableRepair {
 /// path. Balance differs from a full computation's (the choices see the loads left by the old routes);
 /// verification reports both. Nil when the repair does not apply: the switches differ, the LID range
 /// changed, or links both went and came in one change (a full computation is as cheap then).
-func repairMinHopRoutes(_ previous: ForwardingTables, before: Fabric, after: Fabric, lids: LIDAssignment) -> TableRepair? {
+func repairMinHopRoutes(_ previous: ForwardingTables, before: Fabric, after: Fabric, lids: LIDAssignment, previousLoads: [Int32]? = nil) -> TableRepair? {
     let old = SwitchGraph(before), new = SwitchGraph(after)
     guard old.nodes == new.nodes, previous.switches == new.nodes, previous.top == lids.maxLID else { return nil }
     let switchCount = new.count
@@ -67,7 +69,7 @@ func repairMinHopRoutes(_ previous: ForwardingTables, before: Fabric, after: Fab
     let unplugged = oldDestinations.groups.filter { oldExit[$0.base] != nil }
     var tables = previous
     if removed.isEmpty && added.isEmpty && moved.isEmpty && unplugged.isEmpty {
-        return TableRepair(tables: tables, changedBlocks: [:], changedEntries: [], affectedTargets: 0, graph: new, destinations: destinations)
+        return TableRepair(tables: tables, changedBlocks: [:], changedEntries: [], affectedTargets: 0, graph: new, destinations: destinations, portLoads: previousLoads)
     }
 
     // Hop counts from the ends of the changed links and their neighbours, on the old links: with only
@@ -119,27 +121,32 @@ func repairMinHopRoutes(_ previous: ForwardingTables, before: Fabric, after: Fab
         return rows[slot]![target]
     }
 
-    // Per-port LID counts of the switches that choose, from their tables as they are.
-    var loads: [Int: [Int32]] = [:]
-    func load(_ slot: Int) -> [Int32] {
-        if let known = loads[slot] { return known }
-        var counts = [Int32](repeating: 0, count: stride + 1)
-        for lid in 0..<rowCount {
-            let port = Int(tables.entries[lid * switchCount + slot])
-            if port < stride { counts[port] += 1 }
+    // Per-port LID counts of every switch: kept from the last repair, else counted in one pass over the
+    // tables (LID-major, so in memory order; a column per switch would touch a cache line per entry).
+    var portLoads: [Int32]
+    if let held = previousLoads, held.count == switchCount * (stride + 1) {
+        portLoads = held
+    } else {
+        portLoads = [Int32](repeating: 0, count: switchCount * (stride + 1))
+        tables.entries.withUnsafeBufferPointer { entries in
+            portLoads.withUnsafeMutableBufferPointer { loads in
+                for lid in 0..<rowCount {
+                    let row = lid * switchCount
+                    for slot in 0..<switchCount {
+                        let port = Int(entries[row + slot])
+                        if port < stride { loads[slot * (stride + 1) + port] += 1 }
+                    }
+                }
+            }
         }
-        loads[slot] = counts
-        return counts
     }
     var changed: [(slot: Int, lid: Int)] = []
     func set(_ slot: Int, _ lid: Int, _ port: UInt8) {
         let at = lid * switchCount + slot
         let was = tables.entries[at]
         guard was != port else { return }
-        if loads[slot] != nil {
-            if Int(was) < stride { loads[slot]![Int(was)] -= 1 }
-            if Int(port) < stride { loads[slot]![Int(port)] += 1 }
-        }
+        if Int(was) < stride { portLoads[slot * (stride + 1) + Int(was)] -= 1 }
+        if Int(port) < stride { portLoads[slot * (stride + 1) + Int(port)] += 1 }
         tables.entries[at] = port
         changed.append((slot, lid))
     }
@@ -147,12 +154,12 @@ func repairMinHopRoutes(_ previous: ForwardingTables, before: Fabric, after: Fab
     func choose(_ slot: Int, toward target: Int) -> UInt8 {
         let distance = hops(slot, target)
         guard distance > 0 else { return LinearForwardingTableBlock.unrouted.rawValue }
-        let counts = load(slot)
+        let base = slot * (stride + 1)
         var best = -1
         for edge in Int(new.adjacencyStart[slot])..<Int(new.adjacencyStart[slot + 1]) {
             let port = Int(new.adjacencyPort[edge])
             guard hops(Int(new.adjacencyNeighbor[edge]), target) == distance - 1 else { continue }
-            if best < 0 || counts[port] < counts[best] { best = port }
+            if best < 0 || portLoads[base + port] < portLoads[base + best] { best = port }
         }
         return best < 0 ? LinearForwardingTableBlock.unrouted.rawValue : UInt8(best)
     }
@@ -195,14 +202,13 @@ func repairMinHopRoutes(_ previous: ForwardingTables, before: Fabric, after: Fab
     // 4. A link back: its switch moves LIDs to it from busier ports one hop closer too, first LIDs first.
     for channel in added {
         let slot = channel / stride, port = channel % stride, neighbor = Int(newRemote[channel])
-        var counts = load(slot)
+        let base = slot * (stride + 1)
         for lid in 0..<rowCount where groupOfLID[lid] >= 0 {
             let target = destinations.groups[Int(groupOfLID[lid])].slot
             guard target != slot, !affected.contains(target), hops(neighbor, target) == hops(slot, target) - 1 else { continue }
             let current = Int(tables.entries[lid * switchCount + slot])
-            guard current < stride, current != port, counts[current] > counts[port] + 1 else { continue }
+            guard current < stride, current != port, portLoads[base + current] > portLoads[base + port] + 1 else { continue }
             set(slot, lid, UInt8(port))
-            counts = loads[slot]!
         }
     }
 
@@ -215,7 +221,7 @@ func repairMinHopRoutes(_ previous: ForwardingTables, before: Fabric, after: Fab
         differing.append((slot, lid))
         blocks[slot, default: []].insert(lid / LinearForwardingTableBlock.entriesPerBlock)
     }
-    return TableRepair(tables: tables, changedBlocks: blocks.mapValues { $0.sorted() }, changedEntries: differing, affectedTargets: affected.count, graph: new, destinations: destinations)
+    return TableRepair(tables: tables, changedBlocks: blocks.mapValues { $0.sorted() }, changedEntries: differing, affectedTargets: affected.count, graph: new, destinations: destinations, portLoads: portLoads)
 }
 
 extension SwitchGraph {

@@ -201,7 +201,9 @@ public struct MinHopEngine: RoutingEngine {
 
     /// Min-hop tables repaired where the change needs it (`repairMinHopRoutes`).
     public func repair(_ previous: RoutedTables, from before: Fabric, to after: Fabric, lids: LIDAssignment) -> RoutingRepair? {
-        guard previous.guarantees.minHop, let repaired = repairMinHopRoutes(previous.tables, before: before, after: after, lids: lids) else { return nil }
+        guard previous.guarantees.minHop,
+              let repaired = repairMinHopRoutes(previous.tables, before: before, after: after, lids: lids)
+        else { return nil }
         let routed = RoutedTables(tables: repaired.tables, engine: name, guarantees: RoutingGuarantees(minHop: true, deadlockFreeVLs: nil),
                                   notes: [repaired.note])
         return RoutingRepair(routed: routed, changedBlocks: repaired.changedBlocksByNode, changedEntries: repaired.changedEntries.count)

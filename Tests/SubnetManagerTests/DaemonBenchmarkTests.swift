@@ -73,12 +73,15 @@ import Testing
         var downs: [RerouteSummary] = [], ups: [RerouteSummary] = []
         var blocks: [Bool: [Int]] = [:]
         var cpu: [Bool: [Duration]] = [:]
+        var outside: [Bool: [Duration]] = [:]
         for _ in 0..<Self.repeats {
             for up in [false, true] {
                 let reroutes = master.status.sweeps[.reroute] ?? 0
                 let cpuBefore = Self.processCPUTime()
+                let sent = ContinuousClock.now
                 fabric.setLink(PortAddress(node: edge, port: uplink.number), up: up)
                 #expect(await wait(master) { ($0.sweeps[.reroute] ?? 0) > reroutes && $0.lastSweep?.kind == .reroute })
+                outside[up, default: []].append(ContinuousClock.now - sent)
                 cpu[up, default: []].append(Self.processCPUTime() - cpuBefore)
                 #expect(master.status.lastSweep?.healthy == true)
                 guard let summary = master.status.lastReroute else { continue }
@@ -108,6 +111,9 @@ import Testing
                 let bound = Duration.microseconds(255) * (typical.busiestSwitchBlocks + 1)
                 print("  programming bound: busiest switch \(typical.busiestSwitchBlocks) blocks + its NodeInfo at 255 us each = \(Self.ms(bound)); "
                       + "process CPU per re-route (SM and simulated agents, until the status shows it): median \(Self.ms(Self.median(cpu[up] ?? [])))")
+                let seen = outside[up] ?? []
+                print("  seen from outside, link change to the end of the re-route pass (after the last Set: the model and status updated): "
+                      + "median \(Self.ms(Self.median(seen))), range \(Self.ms(seen.min() ?? .zero))-\(Self.ms(seen.max() ?? .zero))")
             }
         }
 

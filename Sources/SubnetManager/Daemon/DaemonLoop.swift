@@ -136,7 +136,9 @@ struct DaemonLoop {
                 await heavySweep(takeover: false)
             } else if traps.isDue(now: now) {
                 await handleTraps()
-            } else if let due = nextLightSweep, now >= due {
+            } else if let due = nextLightSweep, now >= due, traps.isEmpty {
+                // Not while traps wait to be handled: the light sweep would see their PortStateChange and
+                // make a heavy pass of what their re-route repairs.
                 await lightSweep()
             }
             await administrationTick(now: now)
