@@ -41,11 +41,15 @@ public struct SwitchProgram: Hashable, Sendable {
     public var top: LID
     /// Output port for LIDs 0...top (255 = unrouted).
     public var entries: [UInt8]
+    /// The only blocks that may differ from a table this SM wrote to the switch before (a repaired
+    /// route knows them); nil: any block may.
+    public var changedBlocks: [Int]?
 
-    public init(top: LID, entries: [UInt8]) {
+    public init(top: LID, entries: [UInt8], changedBlocks: [Int]? = nil) {
         precondition(entries.count == Int(top.rawValue) + 1, "one entry per LID 0...top")
         self.top = top
         self.entries = entries
+        self.changedBlocks = changedBlocks
     }
 
     public var blockCount: Int { (entries.count + 63) / 64 }
@@ -87,26 +91,38 @@ public struct ConfigurationPlan: Sendable {
         for (index, node) in fabric.nodes.enumerated() {
             for port in node.ports.compactMap({ $0 }) {
                 let address = PortAddress(node: index, port: port.number)
-                var settings = PortSettings()
-                let isEndport = node.type == .switch ? port.number == .management : port.remote != nil
-                if isEndport, let lid = lids(address) {
-                    settings.lid = lid
-                    settings.lmc = node.type == .switch && node.switchInfo?.enhancedPort0 != true ? 0 : lmc
-                    settings.masterSMLID = smLID
-                    settings.subnetTimeout = subnetTimeout
-                    settings.mKey = mKey
-                    settings.gidPrefix = GID.defaultPrefix
+                if let settings = portSettings(of: address, in: fabric, lids: lids, lmc: lmc, smLID: smLID, subnetTimeout: subnetTimeout, mKey: mKey) {
+                    result[address] = settings
                 }
-                if let remote = port.remote, let near = port.info, let far = fabric[remote]?.info {
-                    settings.neighborMTU = min(near.mtuCap, far.mtuCap)
-                    settings.operationalVLs = min(near.vlCap, far.vlCap)
-                    if near.vlCap > 1 { settings.vlHighLimit = VirtualLaneDefaults.openSM.highLimit }
-                    settings.activate = true
-                }
-                if settings != PortSettings() { result[address] = settings }
+
             }
         }
         return result
+    }
+
+    /// The settings of one port, as `portSettings(for:...)` gives them (nil: nothing to set).
+    public static func portSettings(
+        of address: PortAddress, in fabric: Fabric, lids: (PortAddress) -> LID?, lmc: UInt8, smLID: LID, subnetTimeout: UInt8, mKey: MKeyPolicy? = nil
+    ) -> PortSettings? {
+        let node = fabric[address.node]
+        guard let port = fabric[address] else { return nil }
+        var settings = PortSettings()
+        let isEndport = node.type == .switch ? port.number == .management : port.remote != nil
+        if isEndport, let lid = lids(address) {
+            settings.lid = lid
+            settings.lmc = node.type == .switch && node.switchInfo?.enhancedPort0 != true ? 0 : lmc
+            settings.masterSMLID = smLID
+            settings.subnetTimeout = subnetTimeout
+            settings.mKey = mKey
+            settings.gidPrefix = GID.defaultPrefix
+        }
+        if let remote = port.remote, let near = port.info, let far = fabric[remote]?.info {
+            settings.neighborMTU = min(near.mtuCap, far.mtuCap)
+            settings.operationalVLs = min(near.vlCap, far.vlCap)
+            if near.vlCap > 1 { settings.vlHighLimit = VirtualLaneDefaults.openSM.highLimit }
+            settings.activate = true
+        }
+        return settings == PortSettings() ? nil : settings
     }
 }
 

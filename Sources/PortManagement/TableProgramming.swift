@@ -35,7 +35,7 @@ extension FabricProgrammer {
             // differ from it are written, none read; a switch with none is left alone.
             if let held = known[node], let observed = fabric[node].switchInfo, observed.linearFDBTop == program.top,
                held.count == program.entries.count {
-                let changed = (0..<program.blockCount).filter { block in
+                let changed = (program.changedBlocks ?? Array(0..<program.blockCount)).filter { block in
                     let start = block * 64, end = min(start + 64, held.count)
                     return !program.entries[start..<end].elementsEqual(held[start..<end])
                 }
@@ -65,23 +65,31 @@ extension FabricProgrammer {
                 jobs.append(BlockJob(node: node, block: block, compareFirst: currentTop > 0 && block * 64 <= currentTop))
             }
         }
+        // Switch by switch, those with the most blocks first: each switch's agent serves one SMP at a time,
+        // so the switch with the most blocks bounds the time, and it starts at once. A switch is confirmed,
+        // then its blocks go with as many in flight as the client lets one node have (one in service, the
+        // next waiting in its VL15 buffer), so that no task waits on a busy switch while others are idle.
         let client = self.client
-        let prepared = await mapConcurrently(switches, limit: limit, executors: client.runnerExecutors) { node, newTop in
-            await Self.prepareSwitch(node, newTop: newTop, client: client, fabric: fabric, route: routes[node])
+        let blocksOf = Dictionary(grouping: jobs, by: \.node)
+        switches.sort { (blocksOf[$0.node]?.count ?? 0, $1.node) > (blocksOf[$1.node]?.count ?? 0, $0.node) }
+        let perSwitch = max(1, client.options.maxPerDestination)
+        let executors = client.runnerExecutors
+        let programmed = await mapConcurrently(switches, limit: limit, executors: executors) { node, newTop in
+            let prepared = await Self.prepareSwitch(node, newTop: newTop, client: client, fabric: fabric, route: routes[node])
+            guard prepared.confirmed, prepared.failure == nil, let jobs = blocksOf[node] else { return (prepared, [BlockJob](), [BlockResult]()) }
+            let results = await mapConcurrently(jobs, limit: perSwitch) { job in
+                await Self.programBlock(job.node, job.block, wanted: plan.switches[job.node]!.block(job.block),
+                                        compareFirst: job.compareFirst, client: client, route: routes[job.node], guid: fabric[job.node].guid, name: fabric[job.node].description)
+            }
+            return (prepared, jobs, results)
         }
-        var confirmed = Set<Int>()
-        for ((node, newTop), outcome) in zip(switches, prepared) {
+        jobs = []
+        var results: [BlockResult] = []
+        for ((_, newTop), (outcome, switchJobs, switchResults)) in zip(switches, programmed) {
             if newTop != nil, outcome.confirmed { outcomes.switchInfoSets += 1 }
-            if outcome.confirmed, outcome.failure == nil { confirmed.insert(node) }
             if let failure = outcome.failure { outcomes.failures.append(failure) }
-        }
-        // Neighbouring jobs go to different switches, so the per-node window never idles the total one.
-        jobs = jobs.filter { confirmed.contains($0.node) }
-        jobs.sort { ($0.block, $0.node) < ($1.block, $1.node) }
-
-        let results = await mapConcurrently(jobs, limit: limit, executors: client.runnerExecutors) { job in
-            await Self.programBlock(job.node, job.block, wanted: plan.switches[job.node]!.block(job.block),
-                                    compareFirst: job.compareFirst, client: client, route: routes[job.node], guid: fabric[job.node].guid, name: fabric[job.node].description)
+            jobs += switchJobs
+            results += switchResults
         }
         for (job, result) in zip(jobs, results) {
             if result.read { outcomes.blockReads += 1 }

@@ -240,3 +240,61 @@ public func findCreditLoop(_ fabric: Fabric, lids: LIDAssignment, tables: some F
     for path in extraPaths { dependencies.addPath(path) }
     return dependencies.findCycle()
 }
+
+extension ChannelDependencyGraph {
+    /// The dependencies of `held` (a graph of the same switches before links changed) between channels
+    /// that are still links, as this graph's.
+    mutating func keep(_ held: ChannelDependencyGraph) -> Bool {
+        guard held.stride == stride, held.graph.count == graph.count, held.bits.count == bits.count else { return false }
+        bits = held.bits
+        for slot in 0..<graph.count {
+            let channels = (slot * stride)..<(slot * stride + stride)
+            for channel in channels where held.remoteSlot[channel] >= 0
+                && (remoteSlot[channel] != held.remoteSlot[channel] || remotePort[channel] != held.remotePort[channel]) {
+                let port = channel - slot * stride
+                // A channel gone (or cabled elsewhere): nothing depends on it or through it any more.
+                for other in 0..<stride {
+                    clearBit(slot: slot, inPort: port, outPort: other)
+                    clearBit(slot: slot, inPort: other, outPort: port)
+                }
+            }
+        }
+        return true
+    }
+
+    @inline(__always)
+    mutating func clearBit(slot: Int, inPort: Int, outPort: Int) {
+        let bit = (slot * stride + inPort) * stride + outPort
+        bits[bit >> 6] &= ~(1 << UInt64(bit & 63))
+    }
+
+    /// Adds every dependency the routes of `changed` entries (slot, LID) may have made under `entries`
+    /// (LID-major): into each such switch from every neighbour that forwards the LID to it, and along
+    /// the route from it to the LID's switch. Routes whose entries did not change keep the dependencies
+    /// they had, so a graph that held the old routes' holds the new ones' after this.
+    mutating func addRoutes(through changed: [(slot: Int, lid: Int)], entries: [UInt8], isHostLID: (Int) -> Bool) {
+        let switchCount = graph.count
+        let unrouted = Int(LinearForwardingTableBlock.unrouted.rawValue)
+        for (slot, lid) in changed where isHostLID(lid) {
+            let row = lid * switchCount
+            let out = Int(entries[row + slot])
+            guard out != unrouted, out != 0, out < stride, remoteSlot[slot * stride + out] >= 0 else { continue }
+            for inPort in 1..<stride {
+                let neighbor = Int(remoteSlot[slot * stride + inPort])
+                if neighbor >= 0, Int(entries[row + neighbor]) == Int(remotePort[slot * stride + inPort]) {
+                    setBit(slot: slot, inPort: inPort, outPort: out)
+                }
+            }
+            var current = slot, leaving = out, steps = 0
+            while steps <= switchCount {
+                let next = Int(remoteSlot[current * stride + leaving])
+                let onward = Int(entries[row + next])
+                guard onward != unrouted, onward != 0, onward < stride, remoteSlot[next * stride + onward] >= 0 else { break }
+                setBit(slot: next, inPort: Int(remotePort[current * stride + leaving]), outPort: onward)
+                current = next
+                leaving = onward
+                steps += 1
+            }
+        }
+    }
+}

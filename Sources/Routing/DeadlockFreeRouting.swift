@@ -42,8 +42,9 @@ public struct DeadlockFreeEngine: RoutingEngine {
         dependencies.addUnicastRoutes(fabric: fabric, lids: lids, entries: minHop.entries)
         let loop = dependencies.findCycle()
         let destinations = RoutingDestinations(fabric: fabric, lids: lids, graph: graph)
-        let keepMinHop = RoutedTables(tables: minHop, engine: name, guarantees: RoutingGuarantees(minHop: true, deadlockFreeVLs: 1),
+        var keepMinHop = RoutedTables(tables: minHop, engine: name, guarantees: RoutingGuarantees(minHop: true, deadlockFreeVLs: 1),
                                       notes: ["\(name): the min-hop routes have no credit loop; kept as they are"])
+        keepMinHop.dependencies = dependencies
         if loop == nil {
             // A fabric too large to route twice keeps them (the 11,664-host fat tree, say).
             if graph.count * (Int(lids.maxLID.rawValue) + 1) > Self.secondOpinionLimit { return keepMinHop }
@@ -80,6 +81,45 @@ public struct DeadlockFreeEngine: RoutingEngine {
         var notes = ["\(name): min-hop routes would have a credit loop through \(loop!.channels.count) channels; routed on an acyclic channel dependency graph"]
         if router.escapeRouted > 0 { notes.append("\(name): \(router.escapeRouted) LID(s) routed on the escape tree") }
         return RoutedTables(tables: tables, engine: name, guarantees: RoutingGuarantees(minHop: router.longerPairs == 0, deadlockFreeVLs: 1), notes: notes)
+    }
+}
+
+extension DeadlockFreeEngine {
+    /// Min-hop routes without a credit loop stay so after a repair that keeps them min-hop
+    /// (`repairMinHopRoutes`) if the channel dependency graph stays acyclic. A cycle would have to use
+    /// a dependency the changed routes made, so the graph kept from the last routing, with what those
+    /// routes add, is searched (a few milliseconds on the 11,664-host tree, where building it anew takes
+    /// far longer); if that holds a cycle, the exact graph of the new routes decides. Routes that were
+    /// not all min-hop, or that would have a credit loop, are routed anew (nil).
+    public func repair(_ previous: RoutedTables, from before: Fabric, to after: Fabric, lids: LIDAssignment) -> RoutingRepair? {
+        guard previous.guarantees.minHop, previous.guarantees.isDeadlockFree,
+              let repaired = repairMinHopRoutes(previous.tables, before: before, after: after, lids: lids)
+        else { return nil }
+        let graph = repaired.graph
+        var dependencies = ChannelDependencyGraph(graph: graph, fabric: after)
+        var notes = [repaired.note]
+        let destinations = repaired.destinations
+        var hostLID = [Bool](repeating: false, count: Int(lids.maxLID.rawValue) + 1)
+        for group in destinations.groups where !group.isSwitch {
+            for lid in group.base..<min(group.base + group.count, hostLID.count) { hostLID[lid] = true }
+        }
+        var exact = true
+        if let held = previous.dependencies, dependencies.keep(held) {
+            dependencies.addRoutes(through: repaired.changedEntries, entries: repaired.tables.entries, isHostLID: { hostLID[$0] })
+            exact = false
+        } else {
+            dependencies.addUnicastRoutes(fabric: after, lids: lids, entries: repaired.tables.entries)
+        }
+        if !exact, dependencies.findCycle() != nil {
+            notes.append("repair: the kept channel dependency graph with the new routes has a cycle; checked on the exact graph")
+            dependencies = ChannelDependencyGraph(graph: graph, fabric: after)
+            dependencies.addUnicastRoutes(fabric: after, lids: lids, entries: repaired.tables.entries)
+            exact = true
+        }
+        if exact, dependencies.findCycle() != nil { return nil }
+        var routed = RoutedTables(tables: repaired.tables, engine: name, guarantees: RoutingGuarantees(minHop: true, deadlockFreeVLs: 1), notes: notes)
+        routed.dependencies = dependencies
+        return RoutingRepair(routed: routed, changedBlocks: repaired.changedBlocksByNode, changedEntries: repaired.changedEntries.count)
     }
 }
 

@@ -56,6 +56,23 @@ public struct ForwardingTables: Sendable, Equatable {
         }
     }
 
+    /// Switch `node`'s whole table as raw port numbers (LIDs 0...top).
+    public func rawTable(switch node: Int) -> [UInt8] {
+        guard hasSwitch(node) else { return [] }
+        let slot = Int(slotOfNode[node]), count = switches.count
+        return (0...Int(top.rawValue)).map { entries[$0 * count + slot] }
+    }
+
+    /// `table` (switch `node`'s, LIDs 0...top) with blocks `numbers` replaced by these tables' entries.
+    public func patch(_ table: inout [UInt8], switch node: Int, blocks numbers: [Int]) {
+        guard hasSwitch(node), table.count == Int(top.rawValue) + 1 else { return }
+        let slot = Int(slotOfNode[node]), count = switches.count
+        for number in numbers {
+            let first = number * LinearForwardingTableBlock.entriesPerBlock
+            for lid in first..<min(first + LinearForwardingTableBlock.entriesPerBlock, table.count) { table[lid] = entries[lid * count + slot] }
+        }
+    }
+
     /// The whole table of switch `node`, indexed by LID 0...top.
     public func table(switch node: Int) -> [PortNumber] {
         (0...Int(top.rawValue)).map { port(switch: node, lid: LID(UInt16($0))) }

@@ -37,12 +37,32 @@ public struct RoutedTables: Sendable {
     /// What the engine (or the fallback along the list) wants known: fallbacks, destinations routed
     /// the safe way, roots chosen.
     public var notes: [String]
+    /// The channel dependency graph of the routes, or a graph that holds it (a repair adds what it
+    /// changed and keeps what it took away), when the engine built one: a later repair checks only
+    /// what it adds against it instead of building it anew.
+    var dependencies: ChannelDependencyGraph?
 
     public init(tables: ForwardingTables, engine: String, guarantees: RoutingGuarantees, notes: [String] = []) {
         self.tables = tables
         self.engine = engine
         self.guarantees = guarantees
         self.notes = notes
+    }
+}
+
+/// Tables repaired after a change of links, and where they differ from the tables before.
+public struct RoutingRepair: Sendable {
+    public var routed: RoutedTables
+    /// LFT block numbers whose entries differ from the previous tables, by switch node index; nil when the
+    /// tables were computed anew (any block may differ).
+    public var changedBlocks: [Int: [Int]]?
+    /// (switch, LID) entries that differ (nil when computed anew).
+    public var changedEntries: Int?
+
+    public init(routed: RoutedTables, changedBlocks: [Int: [Int]]?, changedEntries: Int? = nil) {
+        self.routed = routed
+        self.changedBlocks = changedBlocks
+        self.changedEntries = changedEntries
     }
 }
 
@@ -63,6 +83,15 @@ public protocol RoutingEngine: Sendable {
     var name: String { get }
     /// Tables for every LID of `lids` on every switch of `fabric`.
     func route(_ fabric: Fabric, lids: LIDAssignment) throws(RoutingEngineError) -> RoutedTables
+    /// Tables for `after` made from `previous`, this engine's tables for `before` (the same switches and
+    /// LIDs, links gone or back), changing only what the change needs and keeping this engine's promise;
+    /// nil when this engine cannot repair that change (a full `route` is made instead).
+    func repair(_ previous: RoutedTables, from before: Fabric, to after: Fabric, lids: LIDAssignment) -> RoutingRepair?
+}
+
+extension RoutingEngine {
+    /// No repair: every change is routed anew.
+    public func repair(_ previous: RoutedTables, from before: Fabric, to after: Fabric, lids: LIDAssignment) -> RoutingRepair? { nil }
 }
 
 /// The engines `--routing` can name.
@@ -138,11 +167,45 @@ public func route(_ fabric: Fabric, lids: LIDAssignment, engines list: [any Rout
     return fallback
 }
 
+/// Tables for `after` after links changed since `previous` was routed for `before`: repaired by the
+/// engine that made `previous` when it is the first of `engines` (what a full pass would use) and can
+/// repair the change, else routed anew with `route`.
+public func repairRoutes(_ previous: RoutedTables, from before: Fabric, to after: Fabric, lids: LIDAssignment,
+                    engines: [RoutingEngineKind]) -> RoutingRepair {
+    repairRoutes(previous, from: before, to: after, lids: lids, engines: (engines.isEmpty ? RoutingEngineKind.defaultList : engines).map(\.engine))
+}
+
+/// The same with engine values.
+public func repairRoutes(_ previous: RoutedTables, from before: Fabric, to after: Fabric, lids: LIDAssignment,
+                    engines list: [any RoutingEngine]) -> RoutingRepair {
+    var why = "the tables were made by \(previous.engine), not by the first engine listed"
+    if let engine = list.first, engine.name == previous.engine {
+        if var repaired = engine.repair(previous, from: before, to: after, lids: lids) {
+            repaired.routed.notes = previous.notes.filter { !$0.hasPrefix("repair:") } + repaired.routed.notes
+            return repaired
+        }
+        why = "\(engine.name) cannot repair this change"
+    }
+    var routed = route(after, lids: lids, engines: list)
+    routed.notes.append("repair: \(why); routed anew")
+    return RoutingRepair(routed: routed, changedBlocks: nil)
+}
+
 /// Today's min-hop routing as an engine.
 public struct MinHopEngine: RoutingEngine {
     public init() {}
     public var name: String { RoutingEngineKind.minhop.rawValue }
     public func route(_ fabric: Fabric, lids: LIDAssignment) throws(RoutingEngineError) -> RoutedTables {
         RoutedTables(tables: computeMinHopRoutes(fabric, lids: lids), engine: name, guarantees: RoutingGuarantees(minHop: true, deadlockFreeVLs: nil))
+    }
+
+    /// Min-hop tables repaired where the change needs it (`repairMinHopRoutes`).
+    public func repair(_ previous: RoutedTables, from before: Fabric, to after: Fabric, lids: LIDAssignment) -> RoutingRepair? {
+        guard previous.guarantees.minHop,
+              let repaired = repairMinHopRoutes(previous.tables, before: before, after: after, lids: lids)
+        else { return nil }
+        let routed = RoutedTables(tables: repaired.tables, engine: name, guarantees: RoutingGuarantees(minHop: true, deadlockFreeVLs: nil),
+                                  notes: [repaired.note])
+        return RoutingRepair(routed: routed, changedBlocks: repaired.changedBlocksByNode, changedEntries: repaired.changedEntries.count)
     }
 }

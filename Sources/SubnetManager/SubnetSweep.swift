@@ -365,6 +365,29 @@ public struct SubnetSweep: Sendable {
             for: fabric, lids: { lids.lid(of: $0) }, lmc: options.lmc, smLID: smLID, subnetTimeout: options.subnetTimeout, mKey: options.mKey)
     }
 
+    /// The plan after a repaired route: only the switches whose blocks changed (each table as this SM
+    /// wrote it, `held`, with the changed blocks from `tables`, which are all that is compared) and only
+    /// `ports` (the ends of links that came back; the rest hold their settings already).
+    static func repairPlan(fabric: Fabric, lids: LIDAssignment, tables: ForwardingTables, changedBlocks: [Int: [Int]], held: [Int: [UInt8]],
+                           ports: [PortAddress], origin: PortAddress, options: SweepOptions) -> ConfigurationPlan {
+        let smLID = lids.lid(of: origin) ?? .unassigned
+        var settings: [PortAddress: PortSettings] = [:]
+        for address in ports {
+            settings[address] = ConfigurationPlan.portSettings(of: address, in: fabric, lids: { lids.lid(of: $0) }, lmc: options.lmc, smLID: smLID,
+                                                               subnetTimeout: options.subnetTimeout, mKey: options.mKey)
+        }
+        var switches: [Int: SwitchProgram] = [:]
+        for (node, blocks) in changedBlocks {
+            if var table = held[node], table.count == Int(tables.top.rawValue) + 1 {
+                tables.patch(&table, switch: node, blocks: blocks)
+                switches[node] = SwitchProgram(top: tables.top, entries: table, changedBlocks: blocks)
+            } else {
+                switches[node] = SwitchProgram(top: tables.top, entries: tables.rawTable(switch: node))
+            }
+        }
+        return ConfigurationPlan(ports: settings, switches: switches, smPort: nil)
+    }
+
     /// What the first engine of `engines` promises, which tables held by the switches must keep to be kept.
     static func promise(of engines: [RoutingEngineKind]) -> (engine: RoutingEngineKind, guarantees: RoutingGuarantees) {
         let first = engines.first ?? RoutingEngineKind.defaultList[0]

@@ -51,6 +51,8 @@ struct DaemonLoop {
             case .trap(let notice, let source):
                 traps.add(notice, source: source, now: .now, coalescing: options.trapCoalescing,
                           flapLimit: options.flapLimit, flapWindow: options.flapWindow, holdDown: options.holdDown)
+                // Handled when the coalescing time is up, not at the next tick after it.
+                if let due = traps.dueAt { daemon.tick(at: due) }
             case .control(let control, let from):
                 if control == .acknowledge { handoverDeadline = nil }
                 handle(.control(control, from: from))
@@ -150,7 +152,9 @@ struct DaemonLoop {
                 await heavySweep(takeover: false)
             } else if traps.isDue(now: now) {
                 await handleTraps()
-            } else if let due = nextLightSweep, now >= due {
+            } else if let due = nextLightSweep, now >= due, traps.isEmpty {
+                // Not while traps wait to be handled: the light sweep would see their PortStateChange and
+                // make a heavy pass of what their re-route repairs.
                 await lightSweep()
             }
             await administrationTick(now: now)
@@ -365,7 +369,11 @@ struct DaemonLoop {
 
 /// When a pass began, and how many SMPs had been sent by then.
 struct PassStart {
-    let instant = ContinuousClock.now
+    let instant: ContinuousClock.Instant
     let smps: Int
-    init(_ client: SMPClient) { smps = client.statistics.totalSent }
+    /// Now, or `since` (when what started the pass arrived: a trap, for a re-route).
+    init(_ client: SMPClient, since: ContinuousClock.Instant? = nil) {
+        instant = since ?? .now
+        smps = client.statistics.totalSent
+    }
 }

@@ -60,6 +60,27 @@ public struct DaemonStatus: Sendable {
     public var lastSets: [SweepKind: Int] = [:]
     /// LFT blocks written by the last pass of each kind (a takeover of a subnet routed as we route it writes none).
     public var lastBlockSets: [SweepKind: Int] = [:]
+    /// What the last re-route after a trap did.
+    public var lastReroute: RerouteSummary?
 
     public init(own: OwnSMInfo) { self.own = own }
+}
+
+/// What a re-route after Trap 128 did, phase by phase.
+public struct RerouteSummary: Sendable {
+    /// The routes were repaired where the change needs it, not computed anew.
+    public var repaired: Bool
+    /// Time of each phase from the first trap: wait (trap coalescing), read ports, route, plan, program
+    /// (which ends with the last Set).
+    public var phases: [(name: String, duration: Duration)]
+    /// SMPs sent from the trap to the last Set.
+    public var smps: Int
+    /// What the routing says it did (what the repair changed, or why it routed anew).
+    public var note: String
+    /// LFT blocks planned for the switch with the most: its agent serves one SMP at a time, so programming
+    /// takes at least that many service times.
+    public var busiestSwitchBlocks: Int
+
+    /// From the trap to the last Set.
+    public var duration: Duration { phases.reduce(.zero) { $0 + $1.duration } }
 }

@@ -51,7 +51,7 @@ extension DaemonLoop {
         await askNewSMs()
         guard machine.state == .master, !batch.issuers.isEmpty else { return }
         logger.notice("Trap 128 from \(batch.issuers.count) switch(es): re-routing")
-        await reroute(after: batch.issuers)
+        await reroute(after: batch.issuers, trappedAt: batch.since)
     }
 
     /// Asks the ports whose IsSM changed (Trap 144) for their SMInfo. An SM that does not answer yet (its

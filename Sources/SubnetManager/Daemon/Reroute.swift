@@ -24,14 +24,14 @@ extension DaemonLoop {
     /// switches' ports are read, the model is updated (links lost, links back), routes are computed again
     /// with every LID kept, and only the LFT blocks that differ from what the switches hold and the ports
     /// that need it are written. Anything the model cannot absorb (a new node, a switch that does not
-    /// answer) falls back to a heavy pass.
-    mutating func reroute(after issuers: Set<LID>) async {
+    /// answer) falls back to a heavy pass. The pass is timed from `trappedAt`, when the first trap arrived.
+    mutating func reroute(after issuers: Set<LID>, trappedAt: ContinuousClock.Instant? = nil) async {
         guard let previous = subnet, let origin = previous.discovery.fabric.origin else {
             await heavySweep(takeover: false)
             return
         }
-        let started = PassStart(client)
-        var phases = PhaseClock()
+        let started = PassStart(client, since: trappedAt)
+        var phases = PhaseClock(since: trappedAt)
         var fabric = previous.discovery.fabric
         let switches = Set(issuers.compactMap { lid -> Int? in
             guard let owner = previous.lids.owner(of: lid), fabric[owner.node].type == .switch else { return nil }
@@ -70,37 +70,80 @@ extension DaemonLoop {
         phases.end("read ports")
         let routes = zip(fabric.shortestRoutes(), previous.discovery.routes).map { $0 ?? $1 }
         let lids = previous.lids
-        let routed = route(fabric, lids: lids, engines: options.sweep.routing)
+        let repair = repairRoutes(previous.routing, from: previous.discovery.fabric, to: fabric, lids: lids, engines: options.sweep.routing)
+        let routed = repair.routed
         let tables = routed.tables
         phases.end("route")
-        let plan = SubnetSweep.plan(fabric: fabric, lids: lids, tables: tables, origin: origin, options: options.sweep)
+        let plan: ConfigurationPlan
+        if let blocks = repair.changedBlocks {
+            // Only what the repair changed: its blocks, and the ports of links that came back.
+            let ports = changes.found.flatMap { [$0.near, $0.far] }
+            plan = SubnetSweep.repairPlan(fabric: fabric, lids: lids, tables: tables, changedBlocks: blocks, held: previous.apply.tables,
+                                          ports: ports, origin: origin, options: options.sweep)
+        } else {
+            plan = SubnetSweep.plan(fabric: fabric, lids: lids, tables: tables, origin: origin, options: options.sweep)
+        }
         phases.end("plan")
         let programmer = FabricProgrammer(client: client, logger: logger)
         let configured = await programmer.configure(plan, to: fabric, routes: routes, knownTables: previous.apply.tables)
-        let apply = await programmer.activate(configured, plan: plan, fabric: fabric, routes: routes)
+        let applied = await programmer.activate(configured, plan: plan, fabric: fabric, routes: routes)
         phases.end("program")
-        logger.info("re-route phases: \(phases)")
+        logger.info("re-route phases: \(phases); \(routed.notes.last ?? "")")
+        let summary = RerouteSummary(repaired: repair.changedBlocks != nil, phases: phases.phases,
+                                     smps: client.statistics.totalSent - started.smps, note: routed.notes.last ?? "",
+                                     busiestSwitchBlocks: repair.changedBlocks?.values.map(\.count).max() ?? plan.switches.values.map(\.blockCount).max() ?? 0)
+        daemon.publish { $0.lastReroute = summary }
 
         var report = previous
         report.discovery.fabric = fabric
         report.discovery.routes = routes
         report.tables = tables
         report.routing = routed
-        report.apply = apply
+        report.apply = applied
         let planned = plan.ports.filter { $0.value.activate }.map(\.key)
-        let inactive = planned.filter { apply.portStates[$0] != .active }
-        report.activePorts = (planned.count - inactive.count, planned.count)
-        report.problems = apply.failures.map(SweepProblem.programming) + (inactive.isEmpty ? [] : [.portsNotActive(inactive.sorted().map {
-            SweepProblem.PortNotActive(port: $0, name: fabric.describe($0), state: apply.portStates[$0])
+        let inactive = planned.filter { applied.portStates[$0] != .active }
+        if repair.changedBlocks == nil {
+            report.activePorts = (planned.count - inactive.count, planned.count)
+        } else {
+            let linked = fabric.nodes.reduce(0) { $0 + $1.ports.reduce(0) { $0 + ($1?.remote != nil && $1?.number != .management ? 1 : 0) } }
+            report.activePorts = (linked - inactive.count, linked)
+        }
+        report.problems = applied.failures.map(SweepProblem.programming) + (inactive.isEmpty ? [] : [.portsNotActive(inactive.sorted().map {
+            SweepProblem.PortNotActive(port: $0, name: fabric.describe($0), state: applied.portStates[$0])
         })])
-        subnet = report.holdingWhatWasApplied()
+        var holding = report.holdingWhatWasApplied()
+        if repair.changedBlocks != nil {
+            // The plan covered only what changed: the rest holds what the last passes applied.
+            var apply = previous.apply
+            apply.tables.merge(applied.tables) { $1 }
+            apply.portInfos.merge(applied.portInfos) { $1 }
+            apply.portStates.merge(applied.portStates) { $1 }
+            for lost in changes.lost {
+                apply.portStates[lost] = changes.infos[lost]?.state
+                if let info = changes.infos[lost] { apply.portInfos[lost] = info }
+            }
+            apply.portInfoSets = applied.portInfoSets
+            apply.switchInfoSets = applied.switchInfoSets
+            apply.blockReads = applied.blockReads
+            apply.blockSets = applied.blockSets
+            apply.failures = applied.failures
+            apply.mKeyNotKept = applied.mKeyNotKept
+            holding.apply = apply
+        }
+        subnet = holding
         let healthy = report.problems.isEmpty
-        finished(.reroute, started: started, sets: apply.setCount, healthy: healthy, blockSets: apply.blockSets)
-        logger.notice("re-routed: \(changes.lost.count) link end(s) lost, \(changes.found.count) back; \(apply.blockSets) LFT block(s), \(apply.portInfoSets) PortInfo Set(s) in \(ContinuousClock.now - started.instant)")
+        finished(.reroute, started: started, sets: applied.setCount, healthy: healthy, blockSets: applied.blockSets)
+        logger.notice("re-routed: \(changes.lost.count) link end(s) lost, \(changes.found.count) back; \(applied.blockSets) LFT block(s), \(applied.portInfoSets) PortInfo Set(s) in \(ContinuousClock.now - started.instant)")
         daemon.publish { status in
             status.activePorts = report.activePorts
             status.problems = healthy ? [] : [.subnetNotHealthy(report.problems)]
         }
+        // The far ends' switches changed too, and their traps are often lost (their route to us was the dead
+        // link): their PortStateChange is cleared (on the new routes), or the next light sweep would make a heavy
+        // pass of what was just repaired.
+        let farSwitches = Set(changes.lost.compactMap { previous.discovery.fabric[$0]?.remote?.node } + changes.found.map(\.far.node))
+            .subtracting(switches).filter { fabric[$0].type == .switch }.sorted()
+        if !farSwitches.isEmpty { await clearPortStateChange(farSwitches, fabric: fabric, routes: routes) }
         if let subnet { await administer(subnet, heavy: false, firstAsMaster: false) }
         if !healthy {
             // What a partial view could not fix, a full one will.
@@ -184,8 +227,15 @@ extension SweepReport {
 
 /// Times the phases of a pass, for the log.
 struct PhaseClock: CustomStringConvertible {
-    private var last = ContinuousClock.now
-    private var phases: [(String, Duration)] = []
+    private var last: ContinuousClock.Instant
+    private(set) var phases: [(name: String, duration: Duration)] = []
+
+    /// From `since` (nil: now); time before the first phase is "wait" when it began earlier.
+    init(since: ContinuousClock.Instant? = nil) {
+        let now = ContinuousClock.now
+        last = since ?? now
+        if since != nil { end("wait") }
+    }
 
     mutating func end(_ name: String) {
         let now = ContinuousClock.now
@@ -194,6 +244,6 @@ struct PhaseClock: CustomStringConvertible {
     }
 
     var description: String {
-        phases.map { "\($0.0) \(($0.1.components.attoseconds / 1_000_000_000_000_000) + $0.1.components.seconds * 1000) ms" }.joined(separator: ", ")
+        phases.map { "\($0.name) \(($0.duration.components.attoseconds / 1_000_000_000_000_000) + $0.duration.components.seconds * 1000) ms" }.joined(separator: ", ")
     }
 }

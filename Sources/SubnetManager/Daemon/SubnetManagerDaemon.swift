@@ -127,6 +127,15 @@ public final class SubnetManagerDaemon: Sendable {
         observer?(status)
     }
 
+    /// One extra tick at `instant` (a trap batch due then).
+    func tick(at instant: ContinuousClock.Instant) {
+        let sink = eventSink
+        Task {
+            try? await Task.sleep(until: instant, clock: .continuous)
+            sink.yield(.tick)
+        }
+    }
+
     private func tick() async {
         while !Task.isCancelled {
             try? await Task.sleep(for: .milliseconds(20))

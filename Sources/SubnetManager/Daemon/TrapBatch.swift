@@ -13,6 +13,8 @@ struct TrapBatch {
     /// Ports whose IsSM changed (Trap 144): an SM may have started or stopped there.
     private(set) var smPorts: Set<LID> = []
     private var due: ContinuousClock.Instant?
+    /// When the first trap of the batch arrived (a re-route is timed from it).
+    private var firstArrival: ContinuousClock.Instant?
     /// Recent trap times per issuer, for flap detection.
     private var history: [LID: [ContinuousClock.Instant]] = [:]
     private(set) var heldDown: [LID: ContinuousClock.Instant] = [:]
@@ -40,16 +42,23 @@ struct TrapBatch {
         default:
             return
         }
-        if due == nil { due = now + coalescing }
+        if due == nil {
+            due = now + coalescing
+            firstArrival = now
+        }
     }
 
+    /// When the batch is to be handled (nil: nothing waits).
+    var dueAt: ContinuousClock.Instant? { due }
+
     /// Takes the batch, leaving it empty.
-    mutating func take() -> (issuers: Set<LID>, smPorts: Set<LID>) {
+    mutating func take() -> (issuers: Set<LID>, smPorts: Set<LID>, since: ContinuousClock.Instant?) {
         defer {
             issuers = []
             smPorts = []
             due = nil
+            firstArrival = nil
         }
-        return (issuers, smPorts)
+        return (issuers, smPorts, firstArrival)
     }
 }
