@@ -16,6 +16,8 @@ struct AdministrationLoopState {
     var multicastRetry: ContinuousClock.Instant?
     /// The multicast trees last checked for credit loops with the unicast routes.
     var checkedMulticastTrees: Set<MulticastTreeAtSwitch> = []
+    /// P_Key programming stopped early for a link trap: done by the next pass, heavy or not.
+    var pKeysPending = false
 }
 
 extension DaemonLoop {
@@ -29,10 +31,8 @@ extension DaemonLoop {
         guard machine.state == .master else { return }
         let started = ContinuousClock.now
         await administration.publish(report, own: daemon.status.own, partitions: options.partitions)
-        if heavy {
-            saState.multicastBlocks = [:]
-            await programPKeys(report)
-        }
+        if heavy { saState.multicastBlocks = [:] }
+        if heavy || saState.pKeysPending { await programPKeys(report) }
         await programMulticast(report)
         checkMulticastCreditLoops(report)
         if firstAsMaster { await requestClientReregistration(report) }
@@ -63,6 +63,7 @@ extension DaemonLoop {
         let fabric = report.discovery.fabric
         let routes = report.discovery.routes
         let client = self.client
+        let daemon = self.daemon
         let known = saState.multicastBlocks
         let results = await mapConcurrently(fabric.switches, limit: client.runnerCount, executors: client.runnerExecutors) {
             node -> (GUID, [UInt32: [UInt16]], sets: Int, failures: Int) in
@@ -80,6 +81,8 @@ extension DaemonLoop {
             }
             var sets = 0, failures = 0
             for (modifier, masks) in wanted.sorted(by: { $0.key < $1.key }) {
+                // A link just died: the re-route goes first; what is left counts as failed, tried again after it.
+                if daemon.linkTrapWaiting.load(ordering: .acquiring) { failures += 1; continue }
                 if holding[modifier] == nil {
                     guard let read = try? await client.get(MulticastForwardingTableBlock.self, modifier: modifier, route: routes[node], node: guid)
                     else { failures += 1; continue }
@@ -136,14 +139,17 @@ extension DaemonLoop {
     // MARK: - Partitions
 
     /// Writes the P_Key table blocks that differ from what each endport holds.
-    func programPKeys(_ report: SweepReport) async {
+    mutating func programPKeys(_ report: SweepReport) async {
         let program = administration.sa.pKeyProgram
         let fabric = report.discovery.fabric
         let routes = report.discovery.routes
         let client = self.client
+        let daemon = self.daemon
         let ports = program.keys.sorted { ($0.node, $0.port.rawValue) < ($1.node, $1.port.rawValue) }
         let results = await mapConcurrently(ports, limit: client.runnerCount, executors: client.runnerExecutors) { address -> (sets: Int, failures: Int) in
             guard fabric[address] != nil || address.port == .management else { return (0, 0) }
+            // A link just died: the routes may lead through it; the re-route goes first, this after it.
+            guard !daemon.linkTrapWaiting.load(ordering: .acquiring) else { return (0, -1) }
             let cap = Int(fabric[address.node].nodeInfo?.partitionCap ?? 32)
             let (blocks, leftOut) = pKeyTableBlocks(program[address] ?? [], port: .management, partitionCap: cap)
             let route = fabric.route(toPort: address, nodeRoutes: routes)
@@ -156,7 +162,10 @@ extension DaemonLoop {
             }
             return (sets, failures)
         }
-        let sets = results.reduce(0) { $0 + $1.sets }, failures = results.reduce(0) { $0 + $1.failures }
+        let deferred = results.filter { $0.failures < 0 }.count
+        saState.pKeysPending = deferred > 0
+        if deferred > 0 { logger.notice("partitions: \(deferred) endport(s) left for the pass after the re-route of a link trap") }
+        let sets = results.reduce(0) { $0 + $1.sets }, failures = results.reduce(0) { $0 + max(0, $1.failures) }
         if sets > 0 || failures > 0 {
             let failed = failures > 0 ? ", \(failures) failed or over PartitionCap" : ""
             logger.notice("partitions: \(sets) P_Key block(s) written, \(ports.count) endport(s)\(failed)")

@@ -32,6 +32,9 @@ public final class SubnetManagerDaemon: Sendable {
     let published: Mutex<DaemonStatus>
     let events: AsyncStream<DaemonEvent>
     let eventSink: AsyncStream<DaemonEvent>.Continuation
+    /// A Trap 128 arrived that the loop has not taken yet: the SA's programming after a pass (P_Keys, MFTs)
+    /// stops early, so that the re-route is not held up by SMPs retrying into a link that just died.
+    let linkTrapWaiting = Atomic<Bool>(false)
     /// Called after every pass with the new status (the metrics and the service manager's STATUS=).
     let observer: (@Sendable (DaemonStatus) -> Void)?
     /// The Subnet Administration: answers class-0x03 MADs while we are MASTER.
@@ -178,6 +181,7 @@ public final class SubnetManagerDaemon: Sendable {
             try? await client.transport.post(repress.encoded(), to: mad.source)
             let notice = request.decode(Notice.self)
             publish { $0.trapsReceived[notice.trapNumber, default: 0] += 1 }
+            if notice.trapNumber == 128 { linkTrapWaiting.store(true, ordering: .releasing) }
             eventSink.yield(.trap(notice, source: mad.source.lid))
         case (.get, .smInfo), (.set, .smInfo):
             await answerSMInfo(request, from: mad.source)
