@@ -71,9 +71,9 @@ public final class SimulatorTransport: MADTransport {
     /// Event loops for the SM's side with a service time: SMPs leave and their answers resume on them,
     /// while the agents serve them on a thread of their own. Two, so that the SM's SMP work can use a
     /// processor the agents leave idle (`SMPClient.runnerExecutors`). Empty without a service time.
-    public let eventLoops: [SimulatorEventLoop]
+    public let eventLoops: [ThreadExecutor]
     /// Where the SM's side runs best (`withTaskExecutorPreference`): the first of `eventLoops`.
-    public var eventLoop: SimulatorEventLoop? { eventLoops.first }
+    public var eventLoop: ThreadExecutor? { eventLoops.first }
     /// The agents' own thread, shared with the fabric's other transports of the same timing; there with
     /// a service time only.
     private let agents: SimulatedAgentThread?
@@ -92,7 +92,9 @@ public final class SimulatorTransport: MADTransport {
         self.role = role
         self.random = Mutex(SplitMix64(seed: options.seed))
         let timed = options.serviceTime > .zero
-        self.eventLoops = timed ? [SimulatorEventLoop(), SimulatorEventLoop()] : []
+        // One thread each: an SM and its in-process fabric exchange hundreds of thousands of SMPs a second,
+        // each a suspension and a resumption, a queue operation on one thread instead of a cross-thread wake-up.
+        self.eventLoops = timed ? [ThreadExecutor(name: "swiftsm-sim-loop"), ThreadExecutor(name: "swiftsm-sim-loop")] : []
         self.agents = timed ? fabric.attachAgents(serviceTime: options.serviceTime, vl15Depth: options.vl15Depth) : nil
         // Room for every host of a large fabric asking at once (a join burst after a new master's
         // ClientReregister): what is dropped here never reaches the SA's own queue and its BUSY answers.

@@ -7,7 +7,7 @@ import Foundation
 /// more than the work itself. Run work on it with `withTaskExecutorPreference(loop) { ... }` or a task
 /// group's `addTask(executorPreference:)`; child tasks inherit the preference.
 ///
-/// (The simulator's `SimulatorEventLoop` is the same loop for the SM's side of an in-process fabric.)
+/// The simulator runs the SM's side of an in-process fabric on two of them (`SimulatorTransport.eventLoops`).
 public final class ThreadExecutor: TaskExecutor, @unchecked Sendable {
     // All guarded by `condition`.
     private let condition = NSCondition()

@@ -158,6 +158,8 @@ final class RunningSM: Sendable {
         #expect((status.trapsReceived[128] ?? 0) >= 24, "\(status.trapsReceived)")
         // Two switches trap per flap; each is held down after four traps in the flap window.
         #expect((status.sweeps[.reroute] ?? 0) + (status.sweeps[.heavy] ?? 0) <= 10, "\(status.sweeps)")
+        // Held-down traps start no re-route, so the SA's programming must not keep waiting for one.
+        #expect(await sm.wait(10) { _ in !sm.daemon.linkTrapIsWaiting }, "the SA's programming still gives way to a held-down trap")
         await sm.kill()
     }
 

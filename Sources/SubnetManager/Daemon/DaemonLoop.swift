@@ -51,6 +51,8 @@ struct DaemonLoop {
             case .trap(let notice, let source):
                 traps.add(notice, source: source, now: .now, coalescing: options.trapCoalescing,
                           flapLimit: options.flapLimit, flapWindow: options.flapWindow, holdDown: options.holdDown)
+                // A held-down switch's trap starts no re-route: nothing for the SA's programming to give way to.
+                if traps.issuers.isEmpty { daemon.linkTrapWaiting.store(false, ordering: .releasing) }
                 // Handled when the coalescing time is up, not at the next tick after it.
                 if let due = traps.dueAt { daemon.tick(at: due) }
             case .control(let control, let from):
@@ -166,6 +168,8 @@ struct DaemonLoop {
         case .discovering, .notActive:
             break
         }
+        // Only a MASTER re-routes: a trap that reached us in another state waits for no one.
+        if machine.state != .master { daemon.linkTrapWaiting.store(false, ordering: .releasing) }
     }
 
     // MARK: - Passes

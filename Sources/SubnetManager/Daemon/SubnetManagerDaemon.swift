@@ -35,6 +35,8 @@ public final class SubnetManagerDaemon: Sendable {
     /// A Trap 128 arrived that the loop has not taken yet: the SA's programming after a pass (P_Keys, MFTs)
     /// stops early, so that the re-route is not held up by SMPs retrying into a link that just died.
     let linkTrapWaiting = Atomic<Bool>(false)
+    /// Whether a Trap 128 waits for its re-route (the SA's programming gives way to it meanwhile).
+    public var linkTrapIsWaiting: Bool { linkTrapWaiting.load(ordering: .acquiring) }
     /// Called after every pass with the new status (the metrics and the service manager's STATUS=).
     let observer: (@Sendable (DaemonStatus) -> Void)?
     /// The Subnet Administration: answers class-0x03 MADs while we are MASTER.
