@@ -154,9 +154,9 @@ struct DaemonLoop {
                 await heavySweep(takeover: false)
             } else if traps.isDue(now: now) {
                 await handleTraps()
-            } else if let due = nextLightSweep, now >= due, traps.isEmpty {
-                // Not while traps wait to be handled: the light sweep would see their PortStateChange and
-                // make a heavy pass of what their re-route repairs.
+            } else if let due = nextLightSweep, now >= due, traps.isEmpty, !daemon.linkTrapIsWaiting {
+                // Not while traps wait to be handled, in the batch or still on their way to it: the light sweep
+                // would see their PortStateChange and make a heavy pass of what their re-route repairs.
                 await lightSweep()
             }
             await administrationTick(now: now)
