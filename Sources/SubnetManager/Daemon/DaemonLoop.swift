@@ -51,8 +51,7 @@ struct DaemonLoop {
             case .trap(let notice, let source):
                 traps.add(notice, source: source, now: .now, coalescing: options.trapCoalescing,
                           flapLimit: options.flapLimit, flapWindow: options.flapWindow, holdDown: options.holdDown)
-                // A held-down switch's trap starts no re-route: nothing for the SA's programming to give way to.
-                if traps.issuers.isEmpty { daemon.linkTrapWaiting.store(false, ordering: .releasing) }
+                if notice.trapNumber == 128 { daemon.linkTrapsInFlight.subtract(1, ordering: .releasing) }
                 // Handled when the coalescing time is up, not at the next tick after it.
                 if let due = traps.dueAt { daemon.tick(at: due) }
             case .control(let control, let from):
@@ -65,6 +64,17 @@ struct DaemonLoop {
             }
             await performActions()
         }
+    }
+
+    /// Whether a link trap waits for its re-route, in the batch or still on its way to it (a held-down
+    /// switch's trap is in neither: it starts no re-route). The SA's programming after a pass (P_Keys, MFTs)
+    /// gives way meanwhile, so that the re-route is not held up by SMPs retrying into a link that just died;
+    /// no light sweep starts, as it would make a heavy pass of what the re-route repairs. The batch cannot
+    /// change while a pass runs, so it is read once.
+    var linkTrapWaits: @Sendable () -> Bool {
+        let queued = !traps.issuers.isEmpty
+        let daemon = self.daemon
+        return { queued || daemon.linkTrapIsWaiting }
     }
 
     /// Feeds an event to the state machine, queueing what it asks for and publishing the state.
@@ -154,7 +164,7 @@ struct DaemonLoop {
                 await heavySweep(takeover: false)
             } else if traps.isDue(now: now) {
                 await handleTraps()
-            } else if let due = nextLightSweep, now >= due, traps.isEmpty, !daemon.linkTrapIsWaiting {
+            } else if let due = nextLightSweep, now >= due, traps.isEmpty, !linkTrapWaits() {
                 // Not while traps wait to be handled, in the batch or still on their way to it: the light sweep
                 // would see their PortStateChange and make a heavy pass of what their re-route repairs.
                 await lightSweep()
@@ -168,8 +178,6 @@ struct DaemonLoop {
         case .discovering, .notActive:
             break
         }
-        // Only a MASTER re-routes: a trap that reached us in another state waits for no one.
-        if machine.state != .master { daemon.linkTrapWaiting.store(false, ordering: .releasing) }
     }
 
     // MARK: - Passes

@@ -46,7 +46,6 @@ extension DaemonLoop {
 
     /// Acts on the traps of a batch: link changes re-route; a port whose IsSM changed is asked for its SMInfo.
     mutating func handleTraps() async {
-        daemon.linkTrapWaiting.store(false, ordering: .releasing)
         let batch = traps.take()
         for lid in batch.smPorts where smPortsToAsk[lid] == nil { smPortsToAsk[lid] = (0, .now) }
         await askNewSMs()

@@ -63,7 +63,7 @@ extension DaemonLoop {
         let fabric = report.discovery.fabric
         let routes = report.discovery.routes
         let client = self.client
-        let daemon = self.daemon
+        let linkTrapWaits = self.linkTrapWaits
         let known = saState.multicastBlocks
         let results = await mapConcurrently(fabric.switches, limit: client.runnerCount, executors: client.runnerExecutors) {
             node -> (GUID, [UInt32: [UInt16]], sets: Int, failures: Int) in
@@ -82,7 +82,7 @@ extension DaemonLoop {
             var sets = 0, failures = 0
             for (modifier, masks) in wanted.sorted(by: { $0.key < $1.key }) {
                 // A link just died: the re-route goes first; what is left counts as failed, tried again after it.
-                if daemon.linkTrapWaiting.load(ordering: .acquiring) { failures += 1; continue }
+                if linkTrapWaits() { failures += 1; continue }
                 if holding[modifier] == nil {
                     guard let read = try? await client.get(MulticastForwardingTableBlock.self, modifier: modifier, route: routes[node], node: guid)
                     else { failures += 1; continue }
@@ -144,12 +144,12 @@ extension DaemonLoop {
         let fabric = report.discovery.fabric
         let routes = report.discovery.routes
         let client = self.client
-        let daemon = self.daemon
+        let linkTrapWaits = self.linkTrapWaits
         let ports = program.keys.sorted { ($0.node, $0.port.rawValue) < ($1.node, $1.port.rawValue) }
         let results = await mapConcurrently(ports, limit: client.runnerCount, executors: client.runnerExecutors) { address -> (sets: Int, failures: Int) in
             guard fabric[address] != nil || address.port == .management else { return (0, 0) }
             // A link just died: the routes may lead through it; the re-route goes first, this after it.
-            guard !daemon.linkTrapWaiting.load(ordering: .acquiring) else { return (0, -1) }
+            guard !linkTrapWaits() else { return (0, -1) }
             let cap = Int(fabric[address.node].nodeInfo?.partitionCap ?? 32)
             let (blocks, leftOut) = pKeyTableBlocks(program[address] ?? [], port: .management, partitionCap: cap)
             let route = fabric.route(toPort: address, nodeRoutes: routes)

@@ -32,11 +32,10 @@ public final class SubnetManagerDaemon: Sendable {
     let published: Mutex<DaemonStatus>
     let events: AsyncStream<DaemonEvent>
     let eventSink: AsyncStream<DaemonEvent>.Continuation
-    /// A Trap 128 arrived that the loop has not taken yet: the SA's programming after a pass (P_Keys, MFTs)
-    /// stops early, so that the re-route is not held up by SMPs retrying into a link that just died.
-    let linkTrapWaiting = Atomic<Bool>(false)
-    /// Whether a Trap 128 waits for its re-route (the SA's programming gives way to it meanwhile).
-    public var linkTrapIsWaiting: Bool { linkTrapWaiting.load(ordering: .acquiring) }
+    /// Trap 128s the inbound task has handed to the loop that the loop has not taken into its batch yet.
+    let linkTrapsInFlight = Atomic<Int>(0)
+    /// Whether a Trap 128 is on its way to the loop's batch (the loop's `linkTrapWaits` adds the batch itself).
+    public var linkTrapIsWaiting: Bool { linkTrapsInFlight.load(ordering: .acquiring) > 0 }
     /// Called after every pass with the new status (the metrics and the service manager's STATUS=).
     let observer: (@Sendable (DaemonStatus) -> Void)?
     /// The Subnet Administration: answers class-0x03 MADs while we are MASTER.
@@ -183,7 +182,7 @@ public final class SubnetManagerDaemon: Sendable {
             try? await client.transport.post(repress.encoded(), to: mad.source)
             let notice = request.decode(Notice.self)
             publish { $0.trapsReceived[notice.trapNumber, default: 0] += 1 }
-            if notice.trapNumber == 128 { linkTrapWaiting.store(true, ordering: .releasing) }
+            if notice.trapNumber == 128 { linkTrapsInFlight.add(1, ordering: .releasing) }
             eventSink.yield(.trap(notice, source: mad.source.lid))
         case (.get, .smInfo), (.set, .smInfo):
             await answerSMInfo(request, from: mad.source)
