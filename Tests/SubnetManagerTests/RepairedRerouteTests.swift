@@ -51,7 +51,8 @@ import Testing
             let before = Self.tables(fabric, model, top: top)
             let reroutes = sm.status.sweeps[.reroute] ?? 0
             fabric.setLink(link, up: up)
-            #expect(await sm.wait { ($0.sweeps[.reroute] ?? 0) > reroutes && $0.lastSweep?.kind == .reroute && $0.lastSweep?.healthy == true },
+            // Light sweeps every 200 ms may finish before this poll runs: the re-route's own health is asked.
+            #expect(await sm.wait { ($0.sweeps[.reroute] ?? 0) > reroutes && $0.lastHealthy[.reroute] == true },
                     "\(entry.name) link \(up ? "up" : "down"): \(sm.status.sweeps)")
             #expect(sm.status.lastReroute?.repaired == true, "\(entry.name): \(sm.status.lastReroute?.note ?? "no re-route")")
             let after = Self.tables(fabric, model, top: top)

@@ -327,6 +327,7 @@ struct DaemonLoop {
         daemon.publish { status in
             status.sweeps[kind, default: 0] += 1
             status.lastSweep = (kind, duration, healthy)
+            status.lastHealthy[kind] = healthy
             status.lastSets[kind] = sets
             status.lastBlockSets[kind] = blockSets
         }

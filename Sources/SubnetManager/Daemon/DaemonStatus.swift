@@ -52,6 +52,9 @@ public struct DaemonStatus: Sendable {
     public var master: RemoteSM?
     public var sweeps: [SweepKind: Int] = [:]
     public var lastSweep: (kind: SweepKind, duration: Duration, healthy: Bool)?
+    /// Whether the last pass of each kind left the subnet healthy (a re-route's result stays readable after
+    /// the light sweeps that follow it).
+    public var lastHealthy: [SweepKind: Bool] = [:]
     /// Linked ports ACTIVE, of those planned to be, after the last configuration pass.
     public var activePorts: (active: Int, planned: Int)?
     public var trapsReceived: [UInt16: Int] = [:]
