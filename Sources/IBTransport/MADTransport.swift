@@ -38,8 +38,9 @@ public protocol MADTransport: Sendable {
     /// on transaction ID, class and attribute.
     nonisolated(nonsending) func exchangeMAD(_ mad: [UInt8], to address: MADAddress, timeout: Duration) async throws(TransportError) -> InboundMAD
 
-    /// Where whoever consumes `unsolicited` runs best, if the transport has such a place: the thread that
-    /// receives the MADs, so that one received and answered costs no cross-thread wake-up. Nil: anywhere.
+    /// Where whoever consumes `unsolicited` (or sends many SMPs: a sweep) runs best, if the transport has
+    /// such a place: the thread that receives the MADs, so that one received and answered costs no
+    /// cross-thread wake-up. Work there must not compute for long (responses wait meanwhile). Nil: anywhere.
     var inboundExecutor: (any TaskExecutor)? { get }
 }
 

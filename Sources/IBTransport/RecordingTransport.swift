@@ -27,6 +27,9 @@ public final class RecordingTransport: MADTransport {
 
     public func close() async { await inner.close() }
 
+    /// The wrapped port's: recording adds no thread of its own.
+    public var inboundExecutor: (any TaskExecutor)? { inner.inboundExecutor }
+
     /// What arrives unasked is recorded as it is handed on.
     public var unsolicited: InboundStream {
         let source = inner.unsolicited

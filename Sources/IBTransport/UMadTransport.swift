@@ -72,6 +72,8 @@ public final class UMadTransport: MADTransport {
     private let mismatched = Atomic<Int>(0)
     /// Runs the tasks that prefer it on the receive thread, between receptions (`inboundExecutor`).
     private let receiveThreadJobs = ReceiveThreadExecutor()
+    /// The receive thread's pthread (0 until it starts).
+    private let receiveThread = Atomic<pthread_t>(0)
 
     /// Opens the port whose GUID is `portGUID`, else `ca`/`port`, or the first port whose physical link
     /// is up when either is nil. With a `role`, the port also receives the requests that role serves.
@@ -181,7 +183,16 @@ public final class UMadTransport: MADTransport {
         // Resumed exactly once: by whoever takes the request out of `pending`.
         let result = await withUnsafeContinuation { (continuation: UnsafeContinuation<Result<(response: SMP, wire: [UInt8]), TransportError>, Never>) in
             pending.withLock { $0[key] = Pending(waiter: .smp(request, continuation), deadline: .now + timeout) }
-            if !self.outgoing.enqueue(outgoing), let waiting = pending.withLock({ $0.removeValue(forKey: key) }) {
+            if isOnReceiveThread {
+                // A task on the receive thread writes itself: waking the sender thread would cost more than
+                // the write (the window keeps ibsim's socket from filling, so the write does not block).
+                var outgoing = outgoing
+                if let failure = send(buffer: &outgoing.buffer, managementClass: outgoing.managementClass,
+                                      to: .subnetManagement(outgoing.destination), timeout: timeout),
+                   let waiting = pending.withLock({ $0.removeValue(forKey: key) }) {
+                    waiting.waiter.fail(failure)
+                }
+            } else if !self.outgoing.enqueue(outgoing), let waiting = pending.withLock({ $0.removeValue(forKey: key) }) {
                 waiting.waiter.fail(.closed)
             }
         }
@@ -287,7 +298,11 @@ public final class UMadTransport: MADTransport {
         return rc < 0 ? .sendFailed(String(cString: strerror(-rc))) : nil
     }
 
+    /// Whether the caller runs on the receive thread (a task preferring `inboundExecutor`).
+    private var isOnReceiveThread: Bool { pthread_equal(pthread_self(), receiveThread.load(ordering: .relaxed)) != 0 }
+
     private func receiveLoop() {
+        receiveThread.store(pthread_self(), ordering: .relaxed)
         var buffer = [UInt8](repeating: 0, count: bufferSize)
         var nextExpiryCheck = ContinuousClock.now
         // MADs received in a row (without waiting) before the tasks on this thread run: a burst is queued

@@ -294,7 +294,10 @@ public struct SubnetSweep: Sendable {
             routed = held.routed
             known = held.raw
         } else {
-            routed = route(fabric, lids: lids, engines: options.routing)
+            // On the shared pool: the port Sets above go on meanwhile, and the SM may be running on the
+            // transport's receive thread, whose responses must not wait for the routing.
+            let engines = options.routing
+            routed = await withTaskExecutorPreference(globalConcurrentExecutor) { route(fabric, lids: lids, engines: engines) }
             for note in routed.notes { logger.info("\(note)") }
         }
         let tables = routed.tables

@@ -64,9 +64,10 @@ struct FabricSession {
     }
 
     /// Runs `body` where SMPs are cheapest: on the simulator's first SM event loop when it has them
-    /// (the SMP work is dealt out to both through the client's `runnerExecutors`), else on the shared pool.
+    /// (the SMP work is dealt out to both through the client's `runnerExecutors`), else on the port's
+    /// receive thread, so that a response received resumes its task without waking another thread.
     func onFabricThread<T, Failure: Error>(_ body: () async throws(Failure) -> T) async throws(Failure) -> T {
-        try await withTaskExecutorPreference(simulator?.eventLoop, operation: body)
+        try await withTaskExecutorPreference(simulator?.eventLoop ?? transport.inboundExecutor, operation: body)
     }
 
     /// The libibumad port under any recorder, for its counters of dropped responses.
