@@ -5,9 +5,10 @@
 # (utime+stime of /proc/PID/stat read by the client just before and after its requests; "net" takes off
 # what the SM spends idle, measured for a second before each run).
 # Each SM has its own ibsim of the same fabric, all up at once, and the runs alternate between them, so
-# that a loaded machine weighs on both alike. A third ibsim holds the floor: `SALoad respond`, which
-# answers every request at once with no SA work, through the transport swiftsm uses (a SwiftSM configured
-# that fabric and idles beside it). Prints the median and range of REPEAT runs of REQUESTS requests each.
+# that a loaded machine weighs on both alike. A third ibsim holds the floor: a C program that answers every
+# request at once with no SA work, through libibumad in one thread (Benchmarks/SABench/floor; a SwiftSM
+# configured that fabric and idles beside it). No SM under umad2sim can spend less per answer than it does.
+# Prints the median and range of REPEAT runs of REQUESTS requests each.
 #   Benchmarks/sa-ibsim.sh [RADIX] [REQUESTS] [REPEAT]     (default: 16 20000 5, a two-level fat tree)
 source "$(dirname "$0")/common.sh"
 radix=${1:-16}
@@ -15,6 +16,8 @@ requests=${2:-20000}
 repeat=${3:-5}
 (cd Benchmarks/SABench && swift build -c release --product SALoad >&2)
 load=$PWD/Benchmarks/SABench/.build/release/SALoad
+responder=$work/no-work-responder
+cc -O2 -o "$responder" Benchmarks/SABench/floor/no-work-responder.c -libumad
 topo=$work/ft.topo
 "$swiftsm" fabric generate fat-tree-2 --radix "$radix" -o "$topo"
 echo "fabric: fat-tree-2 radix $radix ($(sed -n 2p "$topo" | tr -d '#')); SM at host-0, client at host-1; $repeat runs of $requests requests"
@@ -61,28 +64,37 @@ start_ibsim opensm; spawn opensm host-0 opensm -f "$work/opensm/opensm.log"; sm[
 start_ibsim swiftsm; spawn swiftsm host-0 "$swiftsm" run --guid2lid "$work/swiftsm/guid2lid"; sm[swiftsm]=$spawned
 start_ibsim floor; spawn floor host-0 "$swiftsm" run --guid2lid "$work/floor/guid2lid"
 wait_for_sa opensm; wait_for_sa swiftsm; wait_for_sa floor
-spawn floor host-2 "$load" respond; sm[floor]=$spawned
+spawn floor host-2 "$responder"; sm[floor]=$spawned
 sleep 1
 lid[floor]=$(own_lid floor host-2)
 
-# measure KIND WINDOW NAME...: REPEAT runs on each, alternating; one line per NAME.
+# measure KIND WINDOW NAME...: REPEAT runs on each, alternating; one line per NAME, then the ratios. The floor
+# answers ClassPortInfo Gets (`echo`), whatever KIND the SMs are asked.
 measure() {
     local kind=$1 window=$2 name; shift 2
     for name in "$@"; do : > "$work/$name-$kind-$window"; done
     for _ in $(seq "$repeat"); do
         for name in "$@"; do
-            at "$name" host-1 "$load" "${lid[$name]}" "$kind" "$requests" "$window" --sm-pid "${sm[$name]}" --idle 1 \
+            local asked=$kind
+            [ "$name" = floor ] && asked=echo
+            at "$name" host-1 "$load" "${lid[$name]}" "$asked" "$requests" "$window" --sm-pid "${sm[$name]}" --idle 1 \
                 2>> "$work/$name/load.log" >> "$work/$name-$kind-$window" || echo "$name: SALoad failed: $(tail -2 "$work/$name/load.log")" >&2
         done
     done
+    declare -A net
     for name in "$@"; do
         local results=$work/$name-$kind-$window
         printf '%-8s %-10s %d outstanding: %s answers/s, SM CPU %s us/answer (net of idle %s), BUSY %s, lost %s\n' \
             "$name" "$kind" "$window" "$(figure answers_per_s < "$results")" "$(figure sm_cpu_us < "$results")" \
             "$(figure sm_cpu_us_net < "$results")" "$(figure busy < "$results")" "$(figure lost < "$results")"
+        net[$name]=$(figure sm_cpu_us_net < "$results" | cut -d' ' -f1)
     done
+    # What each SM spends beyond the floor is its own work; the floor itself is what umad2sim costs anyone.
+    awk -v o="${net[opensm]}" -v s="${net[swiftsm]}" -v f="${net[floor]}" -v k="$kind" -v w="$window" 'BEGIN {
+        printf "ratios    %-10s %d outstanding: SwiftSM/OpenSM %.2f; floor/OpenSM %.2f; beyond the floor, SwiftSM/OpenSM %s\n",
+            k, w, s / o, f / o, (o > f ? sprintf("%.2f (%.1f vs %.1f us)", (s - f) / (o - f), s - f, o - f) : "n/a")
+    }'
 }
-for window in 1 8; do measure echo "$window" floor; done
 for kind in pathrecord join; do
-    for window in 1 8; do measure "$kind" "$window" opensm swiftsm; done
+    for window in 1 8; do measure "$kind" "$window" opensm swiftsm floor; done
 done
