@@ -303,11 +303,14 @@ public struct SubnetSweep: Sendable {
         let tables = routed.tables
         endPhase("route")
 
-        var desired = Self.plan(fabric: fabric, lids: lids, tables: tables, origin: origin, options: options, ports: portSettings)
-        if options.virtualLanes {
-            desired.virtualLanes = VirtualLanePlan.plan(for: fabric, operationalVLs: { portSettings[$0]?.operationalVLs })
+        // Planning is CPU work too: on the shared pool, while the port Sets go on.
+        let plan = await withTaskExecutorPreference(globalConcurrentExecutor) { [options] in
+            var desired = Self.plan(fabric: fabric, lids: lids, tables: tables, origin: origin, options: options, ports: portSettings)
+            if options.virtualLanes {
+                desired.virtualLanes = VirtualLanePlan.plan(for: fabric, operationalVLs: { portSettings[$0]?.operationalVLs })
+            }
+            return desired
         }
-        let plan = desired
         let configured = await programmer.configure(plan, to: fabric, routes: discovery.routes, knownTables: known,
                                                      knownVirtualLanes: knownVirtualLanes?.known(in: fabric), ports: await portsConfigured)
         endPhase("program")
