@@ -38,13 +38,21 @@ import Testing
         let ibsim = try IbsimFabric(topology: topology)
         let sm = try RunAgainstIbsimTests.startOpenSM(ibsim, at: "host-0", priority: 1)
         var verdict: FabricVerdict?
-        // Configured as the diag tools see it, and its SA answering about a host (OpenSM's SA may lag its sweep).
+        let hosts = (try? TopologyFile.parse(topology, source: "topology"))?.channelAdapters.count ?? 0
+        // Configured as the diag tools see it, every host with a LID (a CI run once judged OpenSM's fabric with a
+        // host the tests query still at LID 0), and its SA answering about a host (OpenSM's SA may lag its sweep).
         #expect(ibsim.waitUntil(timeout: 60) {
             verdict = try? FabricVerdict.judge(ibsim, from: "host-5")
-            guard let verdict, verdict.isConfigured, lid(of: "host-0", verdict) != 0, lid(of: "host-2", verdict) != 0 else { return false }
+            guard let verdict, verdict.isConfigured, hasEveryHost(verdict, count: hosts) else { return false }
             return (try? saquery(ibsim, ["NR", "\(lid(of: "host-2", verdict))"]).status) == 0
         }, "\(ibsim.read("opensm.log").suffix(2000))")
         return (ibsim, sm, verdict)
+    }
+
+    /// Whether the diag tools saw `count` hosts, each with a LID.
+    static func hasEveryHost(_ verdict: FabricVerdict, count: Int) -> Bool {
+        let hosts = verdict.fabric.channelAdapters
+        return hosts.count == count && hosts.allSatisfy { lid(of: verdict.fabric[$0].description, verdict) != 0 }
     }
 
     /// The LID the diag tools found on the host `name` (0 if none: the comparisons then fail, not crash).
