@@ -36,8 +36,9 @@ final class RunningSM: Sendable {
     /// Waits up to `seconds` for `condition` on the status.
     @discardableResult
     /// (Generous: the whole suite runs in parallel on two cores, and other suites' blocking waits can hold
-    /// the cooperative threads for seconds.)
-    func wait(_ seconds: Double = 60, until condition: (DaemonStatus) -> Bool) async -> Bool {
+    /// both cooperative threads, where the daemon's loop runs, for a minute: a CI run saw 60 s run out before
+    /// a 28-node fabric's first pass.)
+    func wait(_ seconds: Double = 180, until condition: (DaemonStatus) -> Bool) async -> Bool {
         let deadline = Date().addingTimeInterval(seconds)
         while Date() < deadline {
             if condition(status) { return true }
@@ -159,7 +160,7 @@ final class RunningSM: Sendable {
         // Two switches trap per flap; each is held down after four traps in the flap window.
         #expect((status.sweeps[.reroute] ?? 0) + (status.sweeps[.heavy] ?? 0) <= 10, "\(status.sweeps)")
         // Held-down traps start no re-route, so the SA's programming must not keep waiting for one.
-        #expect(await sm.wait(10) { _ in !sm.daemon.linkTrapIsWaiting }, "the SA's programming still gives way to a held-down trap")
+        #expect(await sm.wait { _ in !sm.daemon.linkTrapIsWaiting }, "the SA's programming still gives way to a held-down trap")
         await sm.kill()
     }
 

@@ -26,7 +26,7 @@ import Testing
             task = Task { await daemon.run() }
         }
 
-        func wait(_ seconds: Double = 60, until condition: (DaemonStatus) -> Bool) async -> Bool {
+        func wait(_ seconds: Double = 180, until condition: (DaemonStatus) -> Bool) async -> Bool {
             let deadline = Date().addingTimeInterval(seconds)
             while Date() < deadline {
                 if condition(daemon.status) { return true }
@@ -43,7 +43,7 @@ import Testing
     }
 
     /// Waits up to `seconds` for `condition` (the SA's work follows a pass's status by a moment).
-    static func eventually(_ seconds: Double = 30, _ condition: () -> Bool) async -> Bool {
+    static func eventually(_ seconds: Double = 120, _ condition: () -> Bool) async -> Bool {
         let deadline = Date().addingTimeInterval(seconds)
         while Date() < deadline {
             if condition() { return true }

@@ -33,7 +33,7 @@ import TestSupport
 
     /// Waits until every group member's multicast reaches each other member exactly once, without a switch
     /// seeing a packet twice; returns the senders whose packets do not (empty: every tree is right).
-    static func treesReachEveryMember(_ fabric: SimulatedFabric, groups: [LID: [PortAddress]], seconds: Double = 20) async -> [String] {
+    static func treesReachEveryMember(_ fabric: SimulatedFabric, groups: [LID: [PortAddress]], seconds: Double = 90) async -> [String] {
         var failures: [String] = []
         let deadline = Date().addingTimeInterval(seconds)
         repeat {
