@@ -18,8 +18,7 @@ public final class SubnetAdministrationService: Sendable {
     let transport: any MADTransport
     let logger: Logger
     let queueLimit: Int
-    private let queue: AsyncStream<InboundMAD>
-    private let queueSink: AsyncStream<InboundMAD>.Continuation
+    private let queue = RequestQueue()
     /// Requests waiting, in all and by the LID they came from.
     private let waiting = Mutex(QueueShares())
     /// What one requester (a LID) may have waiting: a host that floods gets BUSY beyond it, the others' requests
@@ -33,7 +32,6 @@ public final class SubnetAdministrationService: Sendable {
         self.queueLimit = max(1, queueLimit)
         self.requesterLimit = max(1, min(requesterLimit, queueLimit))
         self.logger = logger
-        (queue, queueSink) = AsyncStream.makeStream(of: InboundMAD.self)
     }
 
     /// What the SA has done so far.
@@ -68,12 +66,12 @@ public final class SubnetAdministrationService: Sendable {
             }
             return
         }
-        queueSink.yield(mad)
+        queue.push(mad)
     }
 
     /// Answers queued requests until cancelled.
     func serve(isMaster: @Sendable () -> Bool) async {
-        for await mad in queue {
+        while let mad = await queue.next() {
             waiting.withLock { shares in
                 shares.total -= 1
                 let left = shares.byRequester[mad.source.lid, default: 1] - 1
@@ -107,7 +105,7 @@ public final class SubnetAdministrationService: Sendable {
         }
     }
 
-    func finish() { queueSink.finish() }
+    func finish() { queue.finish() }
 
     /// How many bytes of an answer go on the wire: a GetTable answer in one RMPP segment ends with its last
     /// record (the headers' 36 bytes before the SA header, plus PayloadLength, which counts the SA header),
