@@ -187,11 +187,7 @@ public final class UMadTransport: MADTransport {
                 // A task on the receive thread writes itself: waking the sender thread would cost more than
                 // the write (the window keeps ibsim's socket from filling, so the write does not block).
                 var outgoing = outgoing
-                if let failure = send(buffer: &outgoing.buffer, managementClass: outgoing.managementClass,
-                                      to: .subnetManagement(outgoing.destination), timeout: timeout),
-                   let waiting = pending.withLock({ $0.removeValue(forKey: key) }) {
-                    waiting.waiter.fail(failure)
-                }
+                write(&outgoing)
             } else if !self.outgoing.enqueue(outgoing), let waiting = pending.withLock({ $0.removeValue(forKey: key) }) {
                 waiting.waiter.fail(.closed)
             }
@@ -260,15 +256,18 @@ public final class UMadTransport: MADTransport {
     private func sendLoop() {
         var batch = Deque<OutgoingSMP>()
         while outgoing.take(into: &batch) {
-            while var request = batch.popFirst() {
-                if let failure = send(buffer: &request.buffer, managementClass: request.managementClass, to: .subnetManagement(request.destination),
-                                      timeout: request.timeout),
-                   let waiting = pending.withLock({ $0.removeValue(forKey: request.key) }) {
-                    waiting.waiter.fail(failure)
-                }
-            }
+            while var request = batch.popFirst() { write(&request) }
         }
         senderFinished.store(true, ordering: .releasing)
+    }
+
+    /// Writes an SMP request; if the write fails, so does the request waiting for its response.
+    private func write(_ request: inout OutgoingSMP) {
+        if let failure = send(buffer: &request.buffer, managementClass: request.managementClass, to: .subnetManagement(request.destination),
+                              timeout: request.timeout),
+           let waiting = pending.withLock({ $0.removeValue(forKey: request.key) }) {
+            waiting.waiter.fail(failure)
+        }
     }
 
     private func send(_ mad: [UInt8], to address: MADAddress, timeout: Duration?, length: Int = SMP.madSize) -> TransportError? {
