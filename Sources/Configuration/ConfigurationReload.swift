@@ -17,26 +17,14 @@ public struct ConfigurationReload: Sendable, Equatable {
 
 extension ConfigurationKeys {
     /// The keys a running SM applies on SIGHUP; every other key it uses needs a restart.
-    public static let appliedAtRunTime: Set<String> = [
-        "sm_priority", "sm_key", "ignore_other_sm", "sweep_interval", "sminfo_polling_timeout", "polling_retry_number",
-        "subnet_timeout", "partition_config_file", "routing_engine", "log_file",
-    ]
+    public static let appliedAtRunTime: Set<String> = Set(all.filter(\.appliesAtRunTime).map(\.name))
 }
 
 extension SMConfiguration {
     /// This (running) configuration after a reload that read `new`: run-time keys from `new`, the rest as running.
     public func reloading(_ new: SMConfiguration) -> ConfigurationReload {
         var applied = self
-        applied.smPriority = new.smPriority
-        applied.smKey = new.smKey
-        applied.ignoreOtherSM = new.ignoreOtherSM
-        applied.sweepInterval = new.sweepInterval
-        applied.smInfoPollingTimeout = new.smInfoPollingTimeout
-        applied.pollingRetryNumber = new.pollingRetryNumber
-        applied.subnetTimeout = new.subnetTimeout
-        applied.partitionConfigFile = new.partitionConfigFile
-        applied.routingEngines = new.routingEngines
-        applied.logFile = new.logFile
+        for key in ConfigurationKeys.all where key.appliesAtRunTime { key.take(&applied, new) }
         return ConfigurationReload(applied: applied, changed: applied.differences(from: self), needRestart: new.differences(from: applied))
     }
 }

@@ -84,29 +84,9 @@ public struct LoadedConfiguration: Sendable, Equatable {
 }
 
 extension SMConfiguration {
-    /// The opensm.conf keys whose values differ between two configurations (a reload reports them).
+    /// The opensm.conf keys whose values differ between two configurations (a reload reports them), in the
+    /// order of `ConfigurationKeys.all`.
     public func differences(from other: SMConfiguration) -> [String] {
-        var keys: [String] = []
-        func check<T: Equatable>(_ key: String, _ a: T, _ b: T) { if a != b { keys.append(key) } }
-        check("guid", portGUID, other.portGUID)
-        check("sm_priority", smPriority, other.smPriority)
-        check("sm_key", smKey, other.smKey)
-        check("ignore_other_sm", ignoreOtherSM, other.ignoreOtherSM)
-        check("sweep_interval", sweepInterval, other.sweepInterval)
-        check("lmc", lmc, other.lmc)
-        check("sminfo_polling_timeout", smInfoPollingTimeout, other.smInfoPollingTimeout)
-        check("polling_retry_number", pollingRetryNumber, other.pollingRetryNumber)
-        check("subnet_timeout", subnetTimeout, other.subnetTimeout)
-        check("max_wire_smps", maxWireSMPs, other.maxWireSMPs)
-        check("transaction_timeout", transactionTimeout, other.transactionTimeout)
-        check("transaction_retries", transactionRetries, other.transactionRetries)
-        check("m_key", mKey, other.mKey)
-        check("m_key_protection_level", mKeyProtectionLevel, other.mKeyProtectionLevel)
-        check("m_key_lease_period", mKeyLeasePeriod, other.mKeyLeasePeriod)
-        check("partition_config_file", partitionConfigFile, other.partitionConfigFile)
-        check("routing_engine", routingEngines, other.routingEngines)
-        check("log_file", logFile, other.logFile)
-        check("qos", qos, other.qos)
-        return keys
+        ConfigurationKeys.all.filter { $0.differs(self, other) }.map(\.name)
     }
 }
