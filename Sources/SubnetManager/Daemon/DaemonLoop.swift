@@ -49,11 +49,13 @@ struct DaemonLoop {
             case .tick:
                 await onTick()
             case .trap(let notice, let source):
+                let batchWasDue = traps.dueAt != nil
                 traps.add(notice, source: source, now: .now, coalescing: options.trapCoalescing,
                           flapLimit: options.flapLimit, flapWindow: options.flapWindow, holdDown: options.holdDown)
                 if notice.trapNumber == 128 { daemon.linkTrapsInFlight.subtract(1, ordering: .releasing) }
-                // Handled when the coalescing time is up, not at the next tick after it.
-                if let due = traps.dueAt { daemon.tick(at: due) }
+                // Handled when the coalescing time is up, not at the next tick after it (one tick per batch:
+                // later traps join a batch whose time is set).
+                if !batchWasDue, let due = traps.dueAt { daemon.tick(at: due) }
             case .control(let control, let from):
                 if control == .acknowledge { handoverDeadline = nil }
                 handle(.control(control, from: from))
