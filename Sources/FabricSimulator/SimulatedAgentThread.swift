@@ -84,9 +84,12 @@ final class SimulatedAgentThread: @unchecked Sendable {
     /// Sends `request` from port `from` to its agent and returns what became of it: at once if it went
     /// nowhere or was dropped, else when the agent has served it.
     nonisolated(nonsending) func exchange(_ request: SMP, from: PortAddress) async -> Outcome {
-        let now = elapsed()
-        return await withUnsafeContinuation { (answer: Answer) in
+        await withUnsafeContinuation { (answer: Answer) in
             condition.lock()
+            // Read under the lock, so the inbox is in order of arrival: a time read before it could be
+            // milliseconds stale on a loaded machine, and the agent then counted SMPs queued after it
+            // (and long served) as still ahead of it, and dropped it as an overflow.
+            let now = elapsed()
             guard running else {
                 condition.unlock()
                 answer.resume(returning: Self.serveAtOnce(request, from: from, by: fabric))
