@@ -2,9 +2,10 @@ import Foundation
 import IBCapture
 import IBWire
 import Testing
+import TestSupport
 
 /// Runs tshark on written captures. CI installs tshark, so a missing tshark is a failure, not a skip.
-@Suite struct WiresharkTests {
+@Suite(.ownThread) struct WiresharkTests {
     static let tsharkPath = "/usr/bin/tshark"
 
     struct Output {

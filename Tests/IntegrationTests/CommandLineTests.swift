@@ -3,7 +3,7 @@ import TestSupport
 import Testing
 
 /// Bad input gets one clear line, the documented exit code, and no output file.
-@Suite struct CommandLineTests {
+@Suite(.ownThread) struct CommandLineTests {
     private func scratch() throws -> URL {
         let directory = FileManager.default.temporaryDirectory.appendingPathComponent("swiftsm-cli-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)

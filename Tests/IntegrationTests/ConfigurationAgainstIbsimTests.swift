@@ -6,7 +6,7 @@ import Testing
 /// `swiftsm sweep --once --config FILE` with the opensm.conf that `opensm -c` writes (every key OpenSM
 /// has): accepted with one warning per key SwiftSM ignores, lmc from the file taking effect on ibsim,
 /// and flags overriding the file.
-@Suite(.serialized) struct ConfigurationAgainstIbsimTests {
+@Suite(.serialized, .ownThread) struct ConfigurationAgainstIbsimTests {
     static let onHost = ["SIM_HOST": "host-0"]
 
     /// The LMC ibnetdiscover reads from every linked CA port, and whether each port's LID is aligned to it.

@@ -4,7 +4,7 @@ import TestSupport
 import Testing
 
 /// `swiftsm discover` against real ibsim under umad2sim, judged by ibnetdiscover on the same fabric.
-@Suite(.serialized) struct DiscoverAgainstIbsimTests {
+@Suite(.serialized, .ownThread) struct DiscoverAgainstIbsimTests {
     static let fabrics: [(String, FabricKind, GeneratorOptions)] = [
         ("two-level fat tree, 648 hosts", .fatTree2, GeneratorOptions(radix: 36)),
         ("dual-port hosts on two rails", .dualRail, GeneratorOptions(radix: 8)),

@@ -8,7 +8,7 @@ import Testing
 /// enabled width and speed in the ibnetdiscover comment (`# "leaf-0" lid 0 4xQDR`; ibsim 0.10 reads the
 /// last `lid N <width>x<speed>` of the line as the port's enabled set, and each link trains to the best
 /// both ends enable, while PortInfo claims support for 1X-12X and SDR-QDR (FDR-HDR with an extended speed)).
-@Suite(.serialized) struct LinkHealthAgainstIbsimTests {
+@Suite(.serialized, .ownThread) struct LinkHealthAgainstIbsimTests {
     static let onHost = ["SIM_HOST": "host-0"]
 
     struct PortView: Equatable, CustomStringConvertible {

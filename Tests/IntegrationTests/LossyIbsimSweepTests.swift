@@ -15,7 +15,7 @@ import Testing
 /// `SWIFTSM_LOSS_EXECUTABLE` another swiftsm to judge (an older build, for a before-and-after figure);
 /// `SWIFTSM_LOSS_NEAR_SM=1` puts the errors on the 12 ports nearest the SM instead (every SMP then crosses
 /// a failing link twice; about 20 s a sweep, too long for CI).
-@Suite(.serialized) struct LossyIbsimSweepTests {
+@Suite(.serialized, .ownThread) struct LossyIbsimSweepTests {
     static let onHost = ["SIM_HOST": "host-0"]
     static let runs = ProcessInfo.processInfo.environment["SWIFTSM_LOSS_RUNS"].flatMap(Int.init) ?? 3
     static let executable = ProcessInfo.processInfo.environment["SWIFTSM_LOSS_EXECUTABLE"] ?? swiftsmExecutable

@@ -142,7 +142,7 @@ let badInputs: [BadInput] = [
 
 /// Every bad input, given to the real executable: one clear line naming the input, the documented exit
 /// code, and nothing written (the scratch directory holds exactly the inputs afterwards).
-@Suite struct MalformedInputCommandTests {
+@Suite(.ownThread) struct MalformedInputCommandTests {
     @Test(arguments: badInputs)
     func isRefusedWithOneLineAndLeavesNoFile(_ input: BadInput) throws {
         let directory = FileManager.default.temporaryDirectory.appendingPathComponent("swiftsm-bad-\(UUID().uuidString)")

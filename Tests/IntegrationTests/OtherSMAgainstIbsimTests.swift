@@ -4,7 +4,7 @@ import TestSupport
 import Testing
 
 /// With opensm running as MASTER on ibsim at a higher priority, `sweep --once` does not fight it.
-@Suite(.serialized) struct OtherSMAgainstIbsimTests {
+@Suite(.serialized, .ownThread) struct OtherSMAgainstIbsimTests {
     @Test func aHigherPriorityOpensmIsNamedAndNothingIsSet() throws {
         let ibsim = try IbsimFabric(topology: try generateTopology(.fatTree2, options: GeneratorOptions(radix: 4)))
         defer { ibsim.stop() }

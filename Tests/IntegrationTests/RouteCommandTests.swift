@@ -4,7 +4,7 @@ import TestSupport
 import Testing
 
 /// `swiftsm fabric route FILE`: the plan a sweep would make, offline, and verify's judgement of it.
-@Suite struct RouteCommandTests {
+@Suite(.ownThread) struct RouteCommandTests {
     @Test func theDefaultRoutesATorusWithoutCreditLoopAndMinHopDoesNot() throws {
         let directory = FileManager.default.temporaryDirectory.appendingPathComponent("swiftsm-route-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)

@@ -7,7 +7,7 @@ import Testing
 /// The default routing on real ibsim, judged from outside: `dump_lfts` read with the topology by a
 /// credit-loop checker that shares no code with the engines, compared with OpenSM's Nue (`-R nue`,
 /// the one OpenSM engine that was deadlock-free on these fabrics) on the same fabric.
-@Suite(.serialized) struct RoutingAgainstIbsimTests {
+@Suite(.serialized, .ownThread) struct RoutingAgainstIbsimTests {
     static let fabrics: [(name: String, kind: FabricKind, options: GeneratorOptions)] = [
         ("torus-3d 4x4x2", .torus3D, GeneratorOptions(dimensions: [4, 4, 2])),
         ("mesh-2d 5x3", .mesh2D, GeneratorOptions(hostsPerSwitch: 2, dimensions: [5, 3])),

@@ -6,7 +6,7 @@ import Testing
 
 /// `swiftsm run` on real ibsim under umad2sim, with OpenSM as the other SM and the stock diag tools
 /// (sminfo, smpquery, ibnetdiscover, iblinkinfo, dump_lfts) as judges.
-@Suite(.serialized) struct RunAgainstIbsimTests {
+@Suite(.serialized, .ownThread) struct RunAgainstIbsimTests {
     static func fabric() throws -> String { try generateTopology(.fatTree2, options: GeneratorOptions(radix: 4)) }
 
     /// Starts `swiftsm run` at `host`, logging to `<name>.log` in the fabric's folder.
@@ -151,7 +151,7 @@ import Testing
 }
 
 /// Link failures under a running SwiftSM: traps, re-routing, and links coming back.
-@Suite(.serialized) struct LinkFailureAgainstIbsimTests {
+@Suite(.serialized, .ownThread) struct LinkFailureAgainstIbsimTests {
     /// Waits until the diag tools judge the fabric configured with `links` links, and returns the verdict
     /// and the seconds it took.
     static func settle(_ ibsim: IbsimFabric, links: Int, within timeout: Double = 20) throws -> (FabricVerdict, Double) {

@@ -8,7 +8,7 @@ import Testing
 /// `swiftsm run` as systemd runs it, on ibsim: settings from --config, READY=1 on $NOTIFY_SOCKET once the
 /// first heavy pass has the subnet up as MASTER, STATUS= lines, WATCHDOG=1 pings, the --listen listener
 /// (read with `swiftsm status` and /metrics, SA requests from saquery counted there), and STOPPING=1 on SIGTERM.
-@Suite(.serialized) struct ServiceAgainstIbsimTests {
+@Suite(.serialized, .ownThread) struct ServiceAgainstIbsimTests {
     @Test func runNotifiesSystemdAndServesItsStatus() async throws {
         let ibsim = try IbsimFabric(topology: try generateTopology(.fatTree2, options: GeneratorOptions(radix: 4)))
         defer { ibsim.stop() }

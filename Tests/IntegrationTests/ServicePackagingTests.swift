@@ -4,7 +4,7 @@ import Testing
 
 /// The systemd unit template and its installer: `systemd-analyze verify` accepts the unit (no warning at
 /// all: unknown keys are only warnings there), and the installer puts every file in place under DESTDIR.
-@Suite struct ServicePackagingTests {
+@Suite(.ownThread) struct ServicePackagingTests {
     static let repository = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
 
     func scratch() throws -> URL {

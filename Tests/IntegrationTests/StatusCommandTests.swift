@@ -6,7 +6,7 @@ import Testing
 
 /// `swiftsm status` against a listener serving a known status (the daemon's listener is the same
 /// `StatusServer`), for a person and as JSON; and its one-line error when nothing listens.
-@Suite struct StatusCommandTests {
+@Suite(.ownThread) struct StatusCommandTests {
     static let status = SMStatus(
         state: .standby, priority: 3, portGUID: "0x0000000000100003", sweepsByKind: ["heavy": 2],
         lastSweep: .init(kind: "heavy", finishedAt: Date().timeIntervalSince1970, durationSeconds: 1.5, result: .healthy),

@@ -6,7 +6,7 @@ import Testing
 /// The SA of `swiftsm run` on real ibsim under umad2sim, judged by saquery and osmtest, with OpenSM on a
 /// second ibsim of the same fabric as the reference. (Under umad2sim there is no RMPP: every answer is
 /// one MAD, so the queries here are those with short answers; see the field notes.)
-@Suite(.serialized) struct SubnetAdministrationAgainstIbsimTests {
+@Suite(.serialized, .ownThread) struct SubnetAdministrationAgainstIbsimTests {
     /// The fields of one saquery record dump (`name.....value` lines), first occurrence of each.
     static func fields(_ text: String) -> [String: String] {
         var result: [String: String] = [:]
@@ -191,7 +191,7 @@ import Testing
 }
 
 /// Multicast trees and partitions that `swiftsm run` writes, as dump_mfts and smpquery see them.
-@Suite(.serialized) struct MulticastAndPartitionsAgainstIbsimTests {
+@Suite(.serialized, .ownThread) struct MulticastAndPartitionsAgainstIbsimTests {
     /// The `sa-join` test tool built beside `swiftsm`.
     static var joinTool: String { URL(fileURLWithPath: swiftsmExecutable).deletingLastPathComponent().appendingPathComponent("sa-join").path }
 
@@ -418,7 +418,7 @@ import Testing
 
 /// `swiftsm run --partitions` with a file it cannot use: one line naming the file (and line), exit 2, before
 /// any port is opened.
-@Suite struct PartitionsFlagTests {
+@Suite(.ownThread) struct PartitionsFlagTests {
     @Test func aBadPartitionsFileStopsTheStartWithOneLine() throws {
         let directory = FileManager.default.temporaryDirectory.appendingPathComponent("swiftsm-partitions-\(getpid())")
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)

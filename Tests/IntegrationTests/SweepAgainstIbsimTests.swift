@@ -8,7 +8,7 @@ import Testing
 /// `swiftsm sweep --once` on real ibsim under umad2sim, judged by the stock diag tools: ibnetdiscover
 /// (unique LIDs), iblinkinfo (every linked port Active), dump_lfts (every pair delivered on a shortest
 /// path, no loop), ibtracert; and compared with `opensm -o` on the same fabric.
-@Suite(.serialized) struct SweepAgainstIbsimTests {
+@Suite(.serialized, .ownThread) struct SweepAgainstIbsimTests {
     static let fabrics: [(name: String, kind: FabricKind, options: GeneratorOptions, lmc: Int)] = [
         ("fat-tree-2 radix 8", .fatTree2, GeneratorOptions(radix: 8), 0),
         ("fat-tree-3 radix 8, 3 links removed, LMC 1", .fatTree3, GeneratorOptions(radix: 8, seed: 3, removeLinks: 3), 1),

@@ -7,7 +7,7 @@ import Testing
 /// `smpquery vlarb` by directed route (LIDs differ between SMs), against what `opensm -o -Q` (OpenSM with its
 /// QoS defaults; without -Q it writes none) leaves on the same fabric. ibsim's ports all have VLCap 4
 /// (VL0-7) and 8-entry arbitration tables, which its topology files cannot change.
-@Suite(.serialized) struct VirtualLanesAgainstIbsimTests {
+@Suite(.serialized, .ownThread) struct VirtualLanesAgainstIbsimTests {
     static let topology = """
         Switch 4 "sw1"
         [1] "h1"[1]

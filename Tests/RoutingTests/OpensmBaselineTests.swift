@@ -8,7 +8,7 @@ import Testing
 /// Real `opensm -o` configures a generated fabric under ibsim; `dump_lfts` and `ibnetdiscover`
 /// read back its LIDs and forwarding tables; `verifyRoutes` judges them, and our own routes on the
 /// same fabric and LIDs are judged the same way (the link-load figures are printed for comparison).
-@Suite(.serialized) struct OpensmBaselineTests {
+@Suite(.serialized, .ownThread) struct OpensmBaselineTests {
     static let fabrics: [(name: String, kind: FabricKind, options: GeneratorOptions, lmc: UInt8)] = [
         ("fat-tree-2 radix 8", .fatTree2, GeneratorOptions(radix: 8), 0),
         ("fat-tree-2 radix 8 LMC 2", .fatTree2, GeneratorOptions(radix: 8), 2),
