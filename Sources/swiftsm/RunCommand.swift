@@ -26,9 +26,15 @@ struct Run: AsyncParsableCommand {
             it writes the multicast trees and the P_Keys of --partitions (OpenSM's partitions.conf format; default: \
             every port full member of the default partition 0x7fff with its IPoIB group), and tells hosts to \
             register again when it becomes master. \
-            SIGTERM or SIGINT: stop, clear IsSM, exit 0. SIGHUP: re-read --config and the partitions file, apply what can change while running (sm_priority, sm_key, sweep_interval, sminfo_polling_timeout, polling_retry_number, subnet_timeout, ignore_other_sm, partitions, routing_engine, log_file; flags still win), log what changed and which keys need a restart (guid, lmc, max_wire_smps, transaction_timeout, transaction_retries, m_key and its protection and lease), then a heavy sweep. A bad file changes nothing. \
+            SIGTERM or SIGINT: stop, clear IsSM, exit 0. SIGHUP: re-read --config and the partitions file, apply what can change while running (\(Self.keys(appliedAtRunTime: true)); flags still win), log what changed and which keys need a restart (\(Self.keys(appliedAtRunTime: false))), then a heavy sweep. A bad file changes nothing. \
             \(ExitStatus.helpText)
             """)
+
+    /// The configuration keys a SIGHUP applies, or those that wait for a restart: from the key table, so the
+    /// help cannot drift from what a reload does.
+    private static func keys(appliedAtRunTime: Bool) -> String {
+        ConfigurationKeys.all.filter { $0.appliesAtRunTime == appliedAtRunTime }.map(\.name).joined(separator: ", ")
+    }
 
     @OptionGroup var fabric: FabricAccessOptions
 
