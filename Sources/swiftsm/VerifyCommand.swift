@@ -9,13 +9,17 @@ import Routing
 /// `swiftsm verify`: check a configured fabric without changing it.
 struct Verify: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
-        abstract: "Check the subnet without changing it: every linked port ACTIVE, every (switch, LID) pair delivered, no loop, no credit loop.",
+        abstract: "Check the subnet without changing it: every linked port ACTIVE, every (switch, LID) pair delivered, no loop, no credit loop, every multicast group a tree.",
         discussion: """
             Reads the forwarding tables and the SL2VL tables back from every switch, follows every (switch, LID) pair, \
             builds the channel dependency graph of every CA-to-CA route, a channel being a link and a VL (each hop takes \
             the VL its switch's SL2VL table gives the routes' SL), and reports a cycle in it (a credit loop: traffic that \
             can deadlock) with the channels it goes through and their VLs. Reports the share of min-hop pairs and link load balance; paths longer \
-            than min-hop fail only with --min-hop. \(ExitStatus.helpText)
+            than min-hop fail only with --min-hop. \
+            Reads the multicast forwarding tables from MLID 0xC000 up (until two blocks of 32 MLIDs in a row are empty \
+            on every switch) and checks that each group is one tree on the links that are up: no loop, each switch \
+            link of it set at both ends, no port without a link, every member (a CA port, or a switch's port 0) \
+            reached from every other, and no group left with no member. \(ExitStatus.helpText)
             """)
 
     @OptionGroup var fabric: FabricAccessOptions
@@ -40,7 +44,10 @@ struct Verify: AsyncParsableCommand {
         let (slToVL, laneFailures) = await session.onFabricThread {
             await VirtualLaneReader(client: session.client).readSwitchTables(discovery.fabric, routes: discovery.routes)
         }
-        let failures = tableFailures + laneFailures
+        let (multicast, multicastFailures) = await session.onFabricThread {
+            await MulticastTableReader(client: session.client).read(discovery.fabric, routes: discovery.routes)
+        }
+        let failures = tableFailures + laneFailures + multicastFailures
         try await session.close()
 
         let observed = discovery.fabric
@@ -54,6 +61,8 @@ struct Verify: AsyncParsableCommand {
         let inactive = linked.filter { observed[$0]?.state != .active }
         print("nodes: \(observed.switches.count) switches, \(observed.channelAdapters.count) CAs; linked ports ACTIVE: \(linked.count - inactive.count) of \(linked.count)")
         print("routes: \(verification.summary)")
+        let groups = verifyMulticast(observed, tables: multicast)
+        print("multicast: \(groups.summary)")
         var problems = discovery.problems.map(\.message) + failures
         if !inactive.isEmpty {
             problems.append("\(inactive.count) linked port(s) not ACTIVE, e.g. " + inactive.prefix(5).map { observed.describe($0) }.joined(separator: ", "))
@@ -61,6 +70,7 @@ struct Verify: AsyncParsableCommand {
         // The detail lines list undelivered pairs, loops and (only worth printing when required) longer paths.
         if !verification.isDelivered || (minHop && !verification.isValid) { problems += verification.problems }
         problems += verification.failures(promised: RoutingGuarantees(minHop: minHop, deadlockFreeVLs: 1)).filter { verification.isDelivered || !$0.contains("undelivered") }
+        problems += groups.problems
         for problem in problems { printError("swiftsm: \(problem)") }
         if !problems.isEmpty {
             throw CommandFailure(.partial, "verification failed")

@@ -291,6 +291,9 @@ import Testing
         #expect(reached, "\(ports)")
         let problems = Self.treeProblems(ports, fabric: fabric, members: members)
         #expect(problems.isEmpty, "\(problems) in \(ports)")
+        // Our own check agrees with the judge's.
+        let verified = try ibsim.run(swiftsmExecutable, ["verify"], timeout: 60, environment: ["SIM_HOST": "host-5"])
+        #expect(verified.status == 0 && verified.stdout.contains("multicast: 1 group(s): each a loop-free tree"), "\(verified.stdout)\(verified.stderr)")
 
         // Leaving: the last member of a leaf leaves, and its leaf stops forwarding to it.
         let leave = try ibsim.run(Self.joinTool, ["\(smLID)", "leave", "ff12:401b:ffff::ffff:ffff"], timeout: 20, environment: ["SIM_HOST": "host-3"])
@@ -373,6 +376,23 @@ import Testing
         verdict = try FabricVerdict.judge(ibsim, from: "host-5")
         #expect(verdict.isConfigured, "\(verdict.problems)")
         #expect(ibsim.waitUntil(timeout: 20) { judged = trees(on: verdict.fabric); return judged.problems.isEmpty }, "after ReLink and a heavy pass: \(judged)")
+        let verified = try ibsim.run(swiftsmExecutable, ["verify"], timeout: 60, environment: ["SIM_HOST": "host-5"])
+        #expect(verified.status == 0 && verified.stdout.contains("multicast: 2 group(s): each a loop-free tree"), "\(verified.stdout)\(verified.stderr)")
+
+        // With the SM gone, a link of the first group's tree fails: nothing rebuilds the tree, and verify names the group.
+        ibsim.end(sm)
+        let current = verdict.fabric
+        let cut = try #require(current.links.first { link in
+            current[link.a.node].type == .switch && current[link.b.node].type == .switch
+                && judged.ports[0][current[link.a.node].description]?.contains(Int(link.a.port.rawValue)) == true
+        }, "no switch link in \(judged.ports[0])")
+        ibsim.console("Unlink \"\(current[cut.a.node].description)\"[\(cut.a.port)]")
+        #expect(ibsim.waitUntil(timeout: 10) { (try? FabricVerdict.judge(ibsim, from: "host-5"))?.fabric.links.count == current.links.count - 1 })
+        let broken = try ibsim.run(swiftsmExecutable, ["verify"], timeout: 60, environment: ["SIM_HOST": "host-5"])
+        #expect(broken.status == 1, "\(broken.stdout)\(broken.stderr)")
+        #expect(broken.stderr.contains("MLID \(mlids[0]): \"\(current[cut.a.node].description)\"[\(cut.a.port)] forwards out of a port with no link"), "\(broken.stderr)")
+        #expect(!broken.stderr.contains("MLID \(mlids[1])") || judged.ports[1][current[cut.a.node].description]?.contains(Int(cut.a.port.rawValue)) == true,
+                "the other group does not use that link: \(broken.stderr)")
     }
 
     @Test func partitionsFromAFileReachThePKeyTables() throws {
