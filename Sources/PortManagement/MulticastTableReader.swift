@@ -41,6 +41,7 @@ public struct MulticastTableReader: Sendable {
                 }
             }
             if jobs.isEmpty { break }
+            jobs = interleavedByNode(jobs, node: \.node)
             let results = await mapConcurrently(jobs, limit: client.runnerCount, executors: client.runnerExecutors) { job -> Result<[UInt16], SMPError> in
                 do throws(SMPError) {
                     let modifier = MulticastForwardingTableBlock.modifier(block: job.block, position: job.position)

@@ -48,26 +48,20 @@ extension FabricProgrammer {
             }
         }
         var outcome = VirtualLaneOutcome()
-        var jobs: [(order: Int, job: Job)] = []
-        var perNode: [Int: Int] = [:]
-        func enqueue(_ job: Job) {
-            let order = perNode[job.node, default: 0]
-            perNode[job.node] = order + 1
-            jobs.append((order, job))
-        }
+        var jobs: [Job] = []
         for (key, wanted) in plan.slToVL.sorted(by: { $0.key < $1.key }) {
             let held = known?.slToVL[key]
             if held == wanted { outcome.slToVL[key] = wanted; continue }
-            enqueue(.slToVL(key, wanted, held: held))
+            jobs.append(.slToVL(key, wanted, held: held))
         }
         for (key, wanted) in plan.arbitration.sorted(by: { $0.key < $1.key }) {
             let held = known?.arbitration[key]
             if let held, wanted.isHeld(by: held) { outcome.arbitration[key] = held; continue }
-            enqueue(.arbitration(key, wanted, held: held))
+            jobs.append(.arbitration(key, wanted, held: held))
         }
-        jobs.sort { ($0.order, $0.job.node) < ($1.order, $1.job.node) }
+        jobs = interleavedByNode(jobs, node: \.node)
         let client = self.client
-        let answers = await mapConcurrently(jobs.map(\.job), limit: client.runnerCount, executors: client.runnerExecutors) { job -> (read: Bool, set: Bool, Answer) in
+        let answers = await mapConcurrently(jobs, limit: client.runnerCount, executors: client.runnerExecutors) { job -> (read: Bool, set: Bool, Answer) in
             switch job {
             case .slToVL(let key, let wanted, let held):
                 let node = fabric[key.port.node]
@@ -88,7 +82,7 @@ extension FabricProgrammer {
                 return (read, set, Answer(answer, Answer.arbitration))
             }
         }
-        for ((_, job), (read, set, answer)) in zip(jobs, answers) {
+        for (job, (read, set, answer)) in zip(jobs, answers) {
             if read { outcome.reads += 1 }
             if set { outcome.sets += 1 }
             switch (job, answer) {

@@ -12,7 +12,8 @@ public struct VirtualLaneReader: Sendable {
     /// The tables by key, and one line per table that could not be read (an agent without SL2VL tables,
     /// status 0x0C, is not a failure: it has none).
     public func readSwitchTables(_ fabric: Fabric, routes: [DirectedRoute]) async -> (tables: [VirtualLanePlan.TableKey: SLToVLMappingTable], failures: [String]) {
-        let keys = VirtualLanePlan.plan(for: fabric).slToVL.keys.filter { fabric[$0.port.node].type == .switch }.sorted()
+        let keys = interleavedByNode(VirtualLanePlan.plan(for: fabric).slToVL.keys.filter { fabric[$0.port.node].type == .switch }.sorted(),
+                                     node: \.port.node)
         let client = self.client
         let results = await mapConcurrently(keys, limit: client.runnerCount, executors: client.runnerExecutors) { key -> Result<SLToVLMappingTable?, SMPError> in
             do throws(SMPError) {
