@@ -75,7 +75,6 @@ let package = Package(
             "IBWire", "IBTransport", "FabricModel", "Discovery", "Routing", "PortManagement", "SubnetAdministration",
             "SystemBoundary",
             .product(name: "Logging", package: "swift-log"),
-            .product(name: "DequeModule", package: "swift-collections"),
         ]),
         // Subnet Administration: the SA agent answering from published snapshots, multicast, partitions (pure).
         .target(name: "SubnetAdministration", dependencies: ["IBWire", "FabricModel", "Routing"]),

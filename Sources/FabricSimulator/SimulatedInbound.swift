@@ -12,7 +12,7 @@ import Synchronization
 struct InboundListener {
     let owner: ObjectIdentifier
     let role: UMadRole
-    let sink: InboundStream.Continuation
+    let sink: InboundQueue
 
     /// Whether requests of `managementClass` are for this listener: SMPs for an SM, class 0x03 for an SA.
     func serves(_ managementClass: UInt8) -> Bool {
@@ -111,7 +111,7 @@ enum SubnetManagerLookup {
     /// `runSubnetManager(at:info:)` answers there as an agent would.
     case staticInfo
     /// A transport listens there; the MAD as it arrives.
-    case listener(port: PortAddress, sink: InboundStream.Continuation, mad: InboundMAD)
+    case listener(port: PortAddress, sink: InboundQueue, mad: InboundMAD)
 }
 
 extension SimulatedFabric {
@@ -127,7 +127,7 @@ extension SimulatedFabric {
 
     /// Starts delivering requests for `role` that reach `port` to `sink`; a transport with the
     /// `.subnetManager` role sets IsSM on the port (a Trap 144 if that changed it).
-    func listen(at port: PortAddress, owner: ObjectIdentifier, role: UMadRole, sink: InboundStream.Continuation) {
+    func listen(at port: PortAddress, owner: ObjectIdentifier, role: UMadRole, sink: InboundQueue) {
         inbound.withLock { $0.listeners[port] = InboundListener(owner: owner, role: role, sink: sink) }
         guard role.contains(.subnetManager) else { return }
         send(state.withLock { $0.setIsSM(true, at: port) }.map { [$0] } ?? [])
@@ -198,7 +198,7 @@ extension SimulatedFabric {
 
     /// Hands `mad` to the listener at `port` (whose stream is `sink`) and waits for the answer it posts,
     /// at most `timeout`.
-    nonisolated(nonsending) func ask(_ mad: InboundMAD, listenerAt port: PortAddress, sink: InboundStream.Continuation,
+    nonisolated(nonsending) func ask(_ mad: InboundMAD, listenerAt port: PortAddress, sink: InboundQueue,
                                       requester: ObjectIdentifier, requesterPort: PortAddress, addressing: SMP.Addressing,
                                       request: SMP?, timeout: Duration) async -> Result<InboundMAD, TransportError> {
         guard let match = SMP.matchKey(of: mad.bytes) else { return .failure(.sendFailed("a MAD is 256 bytes")) }

@@ -71,7 +71,7 @@ extension SimulatedFabric {
     /// destination port. Called with neither lock held.
     func send(_ traps: [OutgoingTrap]) {
         guard !traps.isEmpty else { return }
-        var deliveries: [(InboundStream.Continuation, InboundMAD)] = []
+        var deliveries: [(InboundQueue, InboundMAD)] = []
         inbound.withLock { inbound in
             for trap in traps {
                 guard let bytes = trap.mad else {

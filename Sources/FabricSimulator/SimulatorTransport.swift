@@ -77,8 +77,7 @@ public final class SimulatorTransport: MADTransport {
     /// The agents' own thread, shared with the fabric's other transports of the same timing; there with
     /// a service time only.
     private let agents: SimulatedAgentThread?
-    private let inbound: InboundStream
-    private let inboundSink: InboundStream.Continuation
+    private let inbound = InboundQueue(limit: 65_536)
 
     /// Attaches a transport to `fabric` at `attachment` (default: the fabric's `attachment`), which must
     /// be a CA port or a switch's port 0 (`SimulatedFabric.validateAttachment` checks one); with a `role`,
@@ -98,8 +97,7 @@ public final class SimulatorTransport: MADTransport {
         self.agents = timed ? fabric.attachAgents(serviceTime: options.serviceTime, vl15Depth: options.vl15Depth) : nil
         // Room for every host of a large fabric asking at once (a join burst after a new master's
         // ClientReregister): what is dropped here never reaches the SA's own queue and its BUSY answers.
-        (inbound, inboundSink) = InboundStream.makeStream(bufferingPolicy: .bufferingNewest(65_536))
-        if !role.isEmpty { fabric.listen(at: port, owner: ObjectIdentifier(self), role: role, sink: inboundSink) }
+        if !role.isEmpty { fabric.listen(at: port, owner: ObjectIdentifier(self), role: role, sink: inbound) }
     }
 
     deinit {
@@ -107,10 +105,10 @@ public final class SimulatorTransport: MADTransport {
         for loop in eventLoops { loop.stop() }
         if let agents { fabric.detachAgents(agents) }
         if !role.isEmpty { fabric.stopListening(at: attachment, owner: ObjectIdentifier(self)) }
-        inboundSink.finish()
+        inbound.finish()
     }
 
-    public var unsolicited: InboundStream { inbound }
+    public var unsolicited: InboundQueue { inbound }
 
     public var counters: SimulatorCounters {
         SimulatorCounters(
@@ -175,7 +173,7 @@ public final class SimulatorTransport: MADTransport {
         if let agents { fabric.detachAgents(agents) }
         // Also fails this transport's exchanges waiting on another SM's answer.
         fabric.stopListening(at: attachment, owner: ObjectIdentifier(self))
-        inboundSink.finish()
+        inbound.finish()
     }
 
     /// An SMInfo Get or Set: to the transport listening where it arrives, which answers it; nil when a

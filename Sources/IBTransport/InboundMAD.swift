@@ -63,12 +63,9 @@ public enum TransactionIDs {
     }
 }
 
-/// The answer to a MAD request that expects one: the MAD that arrived, or nothing.
-public typealias InboundStream = AsyncStream<InboundMAD>
-
 extension MADTransport {
     /// A transport with no inbound side receives nothing unasked.
-    public var unsolicited: InboundStream { AsyncStream { $0.finish() } }
+    public var unsolicited: InboundQueue { InboundQueue.finished() }
 
     nonisolated(nonsending) public func post(_ mad: [UInt8], to address: MADAddress) async throws(TransportError) {
         throw .sendFailed("this transport sends only SMP requests")

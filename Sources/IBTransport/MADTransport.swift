@@ -22,7 +22,7 @@ public protocol MADTransport: Sendable {
     func close() async
 
     /// Requests and traps that arrived unasked, in order; one consumer. Finishes when the port closes.
-    var unsolicited: InboundStream { get }
+    var unsolicited: InboundQueue { get }
 
     /// Sends `mad` (256 bytes) to `address` and expects no answer: a response to an inbound request, a
     /// TrapRepress, a Report.

@@ -31,18 +31,17 @@ public final class RecordingTransport: MADTransport {
     public var inboundExecutor: (any TaskExecutor)? { inner.inboundExecutor }
 
     /// What arrives unasked is recorded as it is handed on.
-    public var unsolicited: InboundStream {
+    public var unsolicited: InboundQueue {
         let source = inner.unsolicited
-        return AsyncStream { continuation in
-            let task = Task {
-                for await mad in source {
-                    record(mad.bytes, from: mad.source.lid, to: .permissive, direction: .received)
-                    continuation.yield(mad)
-                }
-                continuation.finish()
+        let recorded = InboundQueue()
+        Task {
+            for await mad in source {
+                record(mad.bytes, from: mad.source.lid, to: .permissive, direction: .received)
+                recorded.yield(mad)
             }
-            continuation.onTermination = { _ in task.cancel() }
+            recorded.finish()
         }
+        return recorded
     }
 
     nonisolated(nonsending) public func post(_ mad: [UInt8], to address: MADAddress) async throws(TransportError) {

@@ -56,8 +56,8 @@ public final class UMadTransport: MADTransport {
     private let pending = Mutex<[SMP.MatchKey: Pending]>([:])
     /// Holding the issm device open is what sets IsSM on the port; -1 when not serving as an SM.
     private let issmDescriptor: Int32
-    private let inbound: InboundStream
-    private let inboundSink: InboundStream.Continuation
+    /// Requests and Traps, for whoever serves them (`unsolicited`).
+    private let inbound = InboundQueue(limit: 4096)
     private let sendLock = Mutex(())
     /// SMP requests waiting for the sender thread, which alone writes them (see `SenderQueue`).
     private let outgoing = SenderQueue()
@@ -131,7 +131,6 @@ public final class UMadTransport: MADTransport {
         self.portGUID = guid
         self.role = role
         self.issmDescriptor = issm
-        (self.inbound, self.inboundSink) = InboundStream.makeStream(bufferingPolicy: .bufferingNewest(4096))
         self.portID = portID
         self.agentByClass = agents
         // umad_size() is only right after umad_open_port (libibumad changes its header size at open).
@@ -150,7 +149,7 @@ public final class UMadTransport: MADTransport {
     private static let saMethods: [UInt8] = [0x01, 0x02, 0x12, 0x13, 0x14, 0x15]
     static let subnetAdministrationClass: UInt8 = 0x03
 
-    public var unsolicited: InboundStream { inbound }
+    public var unsolicited: InboundQueue { inbound }
 
     /// The receive thread: tasks preferring it (the consumer of `unsolicited`, and what it hands work to)
     /// run there between receptions, so a request received and answered wakes no other thread. Work from
@@ -243,7 +242,7 @@ public final class UMadTransport: MADTransport {
         // Closing the issm device clears IsSM (the SMA then sends Trap 144 to the master).
         if issmDescriptor >= 0 { Glibc.close(issmDescriptor) }
         umad_close_port(portID)
-        inboundSink.finish()
+        inbound.finish()
         let waiting = pending.withLock { table in defer { table.removeAll() }; return Array(table.values) }
         for request in waiting { request.waiter.fail(.closed) }
     }
@@ -348,7 +347,7 @@ public final class UMadTransport: MADTransport {
         // A non-zero umad status (ETIMEDOUT) returns our own send: matched below, or dropped if we expected
         // no answer.
         if status == 0, let header = try? MADHeader(peeking: mad), !header.isResponse {
-            if let inbound = try? InboundMAD(bytes: mad, source: source) { inboundSink.yield(inbound) }
+            if let inbound = try? InboundMAD(bytes: mad, source: source) { self.inbound.yield(inbound) }
             return
         }
         guard let key = SMP.matchKey(of: mad), let waiting = pending.withLock({ $0.removeValue(forKey: key) }) else {
@@ -356,7 +355,7 @@ public final class UMadTransport: MADTransport {
             // answer: the SA needs it to send the next segments.
             if status == 0, role.contains(.subnetAdministration), mad.count > 1, mad[1] == Self.subnetAdministrationClass,
                let inbound = try? InboundMAD(bytes: mad, source: source) {
-                inboundSink.yield(inbound)
+                self.inbound.yield(inbound)
                 return
             }
             unmatched.add(1, ordering: .relaxed)

@@ -18,7 +18,8 @@ public final class SubnetAdministrationService: Sendable {
     let transport: any MADTransport
     let logger: Logger
     let queueLimit: Int
-    private let queue = RequestQueue()
+    /// Requests admitted, in order (bounded by the shares below, not by the queue).
+    private let queue = InboundQueue()
     /// Requests waiting, in all and by the LID they came from.
     private let waiting = Mutex(QueueShares())
     /// What one requester (a LID) may have waiting: a host that floods gets BUSY beyond it, the others' requests
@@ -66,7 +67,7 @@ public final class SubnetAdministrationService: Sendable {
             }
             return
         }
-        queue.push(mad)
+        queue.yield(mad)
     }
 
     /// Answers queued requests until cancelled.
