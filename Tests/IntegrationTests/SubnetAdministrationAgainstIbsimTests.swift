@@ -179,7 +179,7 @@ import Testing
         for flow in [["-f", "c"], ["-f", "e"], ["-f", "q"], ["-f", "f", "-s1"], ["-f", "f", "-s2"], ["-f", "f", "-s3"], ["-f", "f", "-s4"]] {
             let started = Date()
             defer { print("osmtest \(flow.joined(separator: " ")): \(Date().timeIntervalSince(started)) s") }
-            // -s1 asks 100,000 PathRecords one at a time: 27-52 s on a quiet machine, past 60 s on a loaded one.
+            // -s1 asks 100,000 single-MAD queries (PortInfoRecords) one at a time: 27-52 s on a quiet machine, past 60 s on a loaded one.
             let result = try ibsim.run("/usr/sbin/osmtest", flow + ["-i", inventory], timeout: 240, environment: ["SIM_HOST": "host-3"])
             let verdict = result.stdout.split(separator: "\n").last { $0.contains("OSMTEST: TEST") } ?? "no verdict"
             #expect(result.status == 0 && verdict.contains("PASS"), "osmtest \(flow.joined(separator: " ")): \(verdict)\n\(result.stdout.suffix(1500))")
