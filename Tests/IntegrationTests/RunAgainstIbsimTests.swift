@@ -56,7 +56,9 @@ import Testing
         #expect(try capability().contains("IsSM"), "IsSM is set while SwiftSM runs")
         let (seconds, status) = Self.terminate(sm)
         #expect(status == 0, "\(ibsim.read("swiftsm.log"))")
-        #expect(seconds < 1, "exited \(seconds) s after SIGTERM")
+        // Well under a second on a quiet machine; the bound catches an SM that waits for a pass or a timeout
+        // before it stops (systemd kills after 90 s), not a slow machine (3.7 s at load 5 on two cores).
+        #expect(seconds < 10, "exited \(seconds) s after SIGTERM")
         #expect(try !capability().contains("IsSM"), "IsSM is cleared after exit")
     }
 
