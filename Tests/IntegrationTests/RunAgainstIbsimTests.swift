@@ -111,13 +111,14 @@ import Testing
         // it sent us, which ibsim drops instead of delivering. So MasterSMLID still names us; see the field notes.)
         let before = try FabricVerdict.judge(ibsim, from: "host-5")
 
-        // Failover: OpenSM dies; SwiftSM (default polling) takes over within 5 s, keeping every LID.
+        // Failover: OpenSM dies; SwiftSM (default polling) takes over, keeping every LID: in about 2 s on a quiet
+        // machine. The bound catches polling as slow as OpenSM's defaults (about 60 s), not a loaded machine.
         let killed = Date()
         ibsim.end(opensm)
-        #expect(ibsim.waitFor("swiftsm.log", timeout: 10) { $0.contains("taking over") })
-        #expect(ibsim.waitFor("swiftsm.log", timeout: 10) { $0.components(separatedBy: "subnet up").count >= 3 })
+        #expect(ibsim.waitFor("swiftsm.log", timeout: 20) { $0.contains("taking over") })
+        #expect(ibsim.waitFor("swiftsm.log", timeout: 20) { $0.components(separatedBy: "subnet up").count >= 3 })
         let tookOver = Date().timeIntervalSince(killed)
-        #expect(tookOver < 5, "took over \(tookOver) s after OpenSM died")
+        #expect(tookOver < 10, "took over \(tookOver) s after OpenSM died")
         let after = try FabricVerdict.judge(ibsim, from: "host-5")
         #expect(after.isConfigured, "\(after.problems)")
         #expect(after.lidByPortGUID == before.lidByPortGUID, "the LIDs ports held changed on takeover")
