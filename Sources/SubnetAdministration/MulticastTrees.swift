@@ -88,7 +88,7 @@ extension SASnapshot {
     /// it reaches every member and, being a tree, has no loop.
     func multicastProgram(groups: [(mlid: LID, members: [PortAddress])]) -> MulticastProgram {
         var program = MulticastProgram()
-        let graph = SwitchAdjacency(fabric)
+        let graph = index.switchAdjacency
         for group in groups.sorted(by: { $0.mlid < $1.mlid }) {
             program.mlids.append(group.mlid)
             var memberPorts: [Int: [PortNumber]] = [:]
@@ -132,7 +132,7 @@ extension SASnapshot {
 }
 
 /// Switch-to-switch links for the multicast trees.
-struct SwitchAdjacency {
+struct SwitchAdjacency: Sendable {
     struct Parent { var parent: Int; var parentPort: PortNumber; var childPort: PortNumber }
     let switches: [Int]
     /// Per node: (neighbour switch, local port, remote port), by local port.

@@ -122,6 +122,8 @@ final class SnapshotIndex: Sendable {
     let walkLinks: [WalkLink]
     /// What each route gives, per switch and LID (`PathSummaries`).
     let summaries: PathSummaries
+    /// The switch-to-switch links, for the multicast trees (recomputed after every join or leave otherwise).
+    let switchAdjacency: SwitchAdjacency
     let lids: LIDAssignment
     let lidCount: Int
 
@@ -172,6 +174,7 @@ final class SnapshotIndex: Sendable {
         switchCount = tables.switches.count
         lidCount = Int(tables.top.rawValue) + 1
         entries = tables.lidMajorEntries(switches: tables.switches, lidCount: lidCount)
+        switchAdjacency = SwitchAdjacency(fabric)
         walkNodes = fabric.nodes.indices.map { WalkNode(portBase: Int32(base[$0]), slot: slots[$0]) }
         walkLinks = (0..<total).map { WalkLink(remoteNode: remoteNodes[$0], remotePort: remotePorts[$0], mtu: mtus[$0], rate: rates[$0]) }
         self.lids = lids
