@@ -297,19 +297,15 @@ struct TopologyParser {
         guard open < line.end, line[open] == ASCII.quote else {
             throw fail(lineNumber, .badNodeLine, "expected '\(keyword) <ports> \"<id>\"'")
         }
-        guard let close = line.firstIndex(of: ASCII.quote, from: open + 1) else {
-            throw fail(lineNumber, .badNodeID, "node id has no closing quote")
-        }
-        let id = line.string(open + 1, close)
-        try checkNodeID(id, lineNumber)
+        let (id, afterID) = try quotedNodeID(line, lineNumber, at: open, what: "node id")
         if let other = indexByID[id] {
             throw fail(lineNumber, .duplicateNodeID, "duplicate node id \"\(id)\" (first defined on line \(nodes[other].line))")
         }
 
         // Description and the rest of the header (ibsim's parse_node_desc).
         var description: String? = nil
-        var rest: Int? = close + 1
-        if let hash = line.firstIndex(of: ASCII.hash, from: close + 1) {
+        var rest: Int? = afterID
+        if let hash = line.firstIndex(of: ASCII.hash, from: afterID) {
             let s = line.skipSpaces(from: hash + 1)
             if s < line.end, line[s] == ASCII.quote {
                 if let endQuote = line.firstIndex(of: ASCII.quote, from: s + 1) {
@@ -372,6 +368,16 @@ struct TopologyParser {
             PendingNode(type: type, id: id, line: lineNumber, node: node, ports: Array(repeating: nil, count: Int(count) + 1)))
         indexByID[id] = nodes.count - 1
         return nodes.count - 1
+    }
+
+    /// The node id quoted at `open` (checked as ibsim wants ids) and the index just past its closing quote.
+    func quotedNodeID(_ line: ByteLine, _ lineNumber: Int, at open: Int, what: String) throws(TopologyError) -> (id: String, end: Int) {
+        guard let close = line.firstIndex(of: ASCII.quote, from: open + 1) else {
+            throw fail(lineNumber, .badNodeID, "\(what) has no closing quote")
+        }
+        let id = line.string(open + 1, close)
+        try checkNodeID(id, lineNumber)
+        return (id, close + 1)
     }
 
     func checkNodeID(_ id: String, _ lineNumber: Int) throws(TopologyError) {

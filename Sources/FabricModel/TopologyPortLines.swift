@@ -62,12 +62,8 @@ extension TopologyParser {
         guard i < line.end, line[i] == ASCII.quote else {
             throw fail(lineNumber, .badPortLine, "expected '[<port>] \"<remote id>\"[<remote port>]'")
         }
-        guard let endQuote = line.firstIndex(of: ASCII.quote, from: i + 1) else {
-            throw fail(lineNumber, .badNodeID, "remote node id has no closing quote")
-        }
-        let remoteID = line.string(i + 1, endQuote)
-        try checkNodeID(remoteID, lineNumber)
-        i = endQuote + 1
+        let remoteID: String
+        (remoteID, i) = try quotedNodeID(line, lineNumber, at: i, what: "remote node id")
         var remotePort = 1
         if i < line.end, line[i] == ASCII.openBracket {
             guard let rclose = line.firstIndex(of: ASCII.closeBracket, from: i),
