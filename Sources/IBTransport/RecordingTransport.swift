@@ -33,7 +33,8 @@ public final class RecordingTransport: MADTransport {
     /// What arrives unasked is recorded as it is handed on.
     public var unsolicited: InboundQueue {
         let source = inner.unsolicited
-        let recorded = InboundQueue()
+        // Bounded like the port's own queue: the forwarding task runs until the port closes, read or not.
+        let recorded = InboundQueue(limit: 4096)
         Task {
             for await mad in source {
                 record(mad.bytes, from: mad.source.lid, to: .permissive, direction: .received)

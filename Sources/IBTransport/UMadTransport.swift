@@ -347,15 +347,15 @@ public final class UMadTransport: MADTransport {
         // A non-zero umad status (ETIMEDOUT) returns our own send: matched below, or dropped if we expected
         // no answer.
         if status == 0, let header = try? MADHeader(peeking: mad), !header.isResponse {
-            if let inbound = try? InboundMAD(bytes: mad, source: source) { self.inbound.yield(inbound) }
+            if let request = try? InboundMAD(bytes: mad, source: source) { inbound.yield(request) }
             return
         }
         guard let key = SMP.matchKey(of: mad), let waiting = pending.withLock({ $0.removeValue(forKey: key) }) else {
             // An SA "response" nobody waits for is an RMPP ACK, STOP or ABORT from the receiver of a GetTable
             // answer: the SA needs it to send the next segments.
             if status == 0, role.contains(.subnetAdministration), mad.count > 1, mad[1] == Self.subnetAdministrationClass,
-               let inbound = try? InboundMAD(bytes: mad, source: source) {
-                self.inbound.yield(inbound)
+               let control = try? InboundMAD(bytes: mad, source: source) {
+                inbound.yield(control)
                 return
             }
             unmatched.add(1, ordering: .relaxed)
