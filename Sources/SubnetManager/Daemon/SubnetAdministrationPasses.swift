@@ -33,8 +33,8 @@ extension DaemonLoop {
         await administration.publish(report, own: daemon.status.own, partitions: options.partitions)
         if heavy { saState.multicastBlocks = [:] }
         if heavy || saState.pKeysPending { await programPKeys(report) }
-        await programMulticast(report)
-        checkMulticastCreditLoops(report)
+        let program = await programMulticast(report)
+        checkMulticastCreditLoops(report, program: program)
         if firstAsMaster { await requestClientReregistration(report) }
         logger.info("SA snapshot published, P_Keys and multicast reconciled in \(ContinuousClock.now - started)")
     }
@@ -56,8 +56,9 @@ extension DaemonLoop {
     // MARK: - Multicast
 
     /// Writes the MFT blocks that differ from what the switches hold (read once, then remembered), for
-    /// the groups as they are now. MLIDs no longer in use are cleared.
-    mutating func programMulticast(_ report: SweepReport) async {
+    /// the groups as they are now. MLIDs no longer in use are cleared. Returns the program it wrote.
+    @discardableResult
+    mutating func programMulticast(_ report: SweepReport) async -> MulticastProgram {
         let generation = administration.sa.multicastGeneration
         let program = administration.sa.multicastProgram
         let fabric = report.discovery.fabric
@@ -116,14 +117,15 @@ extension DaemonLoop {
             let failed = failures > 0 ? ", \(failures) failed" : ""
             logger.notice("multicast: \(program.mlids.count) group(s), \(sets) MFT block(s) written\(failed)")
         }
+        return program
     }
 
     /// Multicast trees must not add a credit loop to the unicast routes: both go into one channel dependency
     /// graph (on one VL, which finds any loop some SL2VL table could make) after a pass that changed the trees
     /// or wrote forwarding tables. A loop is logged and published as a problem.
-    mutating func checkMulticastCreditLoops(_ report: SweepReport) {
+    mutating func checkMulticastCreditLoops(_ report: SweepReport, program: MulticastProgram) {
         var trees = Set<MulticastTreeAtSwitch>()
-        for (node, groups) in administration.sa.multicastProgram.entries {
+        for (node, groups) in program.entries {
             for ports in groups.values where !ports.isEmpty { trees.insert(MulticastTreeAtSwitch(node: node, ports: ports.ports)) }
         }
         guard !trees.isEmpty, trees != saState.checkedMulticastTrees || report.apply.blockSets > 0 else { return }
