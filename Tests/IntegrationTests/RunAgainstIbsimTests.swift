@@ -118,7 +118,7 @@ import Testing
         #expect(ibsim.waitFor("swiftsm.log", timeout: 20) { $0.contains("taking over") })
         #expect(ibsim.waitFor("swiftsm.log", timeout: 20) { $0.components(separatedBy: "subnet up").count >= 3 })
         let tookOver = Date().timeIntervalSince(killed)
-        #expect(tookOver < 10, "took over \(tookOver) s after OpenSM died")
+        #expect(tookOver < 15, "took over \(tookOver) s after OpenSM died")
         let after = try FabricVerdict.judge(ibsim, from: "host-5")
         #expect(after.isConfigured, "\(after.problems)")
         #expect(after.lidByPortGUID == before.lidByPortGUID, "the LIDs ports held changed on takeover")
@@ -140,12 +140,13 @@ import Testing
         let before = try FabricVerdict.judge(ibsim, from: "host-3")
         #expect(before.isConfigured, "\(before.problems)")
 
-        // The master dies: the standby takes over within 5 s, with the same LIDs.
+        // The master dies: the standby takes over, with the same LIDs: in about 2 s on a quiet machine (8.9 s
+        // seen in CI). The bound catches polling as slow as OpenSM's defaults (about 60 s), not a loaded machine.
         let killed = Date()
         ibsim.end(high)
-        #expect(ibsim.waitFor("low.log", timeout: 10) { $0.contains("taking over") })
-        #expect(ibsim.waitFor("low.log", timeout: 10) { $0.components(separatedBy: "subnet up").count >= 3 }, "\(ibsim.read("low.log"))")
-        #expect(Date().timeIntervalSince(killed) < 5)
+        #expect(ibsim.waitFor("low.log", timeout: 20) { $0.contains("taking over") })
+        #expect(ibsim.waitFor("low.log", timeout: 20) { $0.components(separatedBy: "subnet up").count >= 3 }, "\(ibsim.read("low.log"))")
+        #expect(Date().timeIntervalSince(killed) < 15)
         let after = try FabricVerdict.judge(ibsim, from: "host-3")
         #expect(after.isConfigured, "\(after.problems)")
         #expect(after.lidByPortGUID == before.lidByPortGUID)

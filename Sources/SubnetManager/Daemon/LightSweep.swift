@@ -5,7 +5,11 @@ import IBWire
 extension DaemonLoop {
     /// The light sweep: SwitchInfo of every switch (PortStateChange says a port went down or came up)
     /// and SMInfo of every known SM. Gets only: a healthy, unchanged subnet gets no Set. A change (its bit
-    /// cleared at once), a switch that stopped answering, or a new SM leads to a heavy pass.
+    /// cleared at once), a switch that stopped answering, or a new SM leads to a heavy pass, unless a link
+    /// trap came meanwhile: a switch sets PortStateChange and sends its trap at once, and a sweep that read
+    /// the bit first would make a heavy pass of what the trap's re-route repairs. Then the bits stay set,
+    /// the re-route goes first (clearing those of the switches it repairs), and the next light sweep, soon,
+    /// makes a heavy pass of any change left.
     mutating func lightSweep() async {
         guard let subnet else {
             await heavySweep(takeover: false)
@@ -15,13 +19,11 @@ extension DaemonLoop {
         let fabric = subnet.discovery.fabric
         let routes = subnet.discovery.routes
         let client = self.client
-        let changed = await mapConcurrently(fabric.switches, limit: client.runnerCount, executors: client.runnerExecutors) { node -> Bool in
-            guard let info = try? await client.get(SwitchInfo.self, route: routes[node], node: fabric[node].guid) else { return true }
-            // Cleared now, before the heavy pass reads the ports: a change after that read sets it again.
-            if info.portStateChange { _ = try? await client.set(info, route: routes[node], node: fabric[node].guid) }
-            return info.portStateChange
+        // nil: the switch did not answer (a change too).
+        let infos = await mapConcurrently(fabric.switches, limit: client.runnerCount, executors: client.runnerExecutors) { node -> SwitchInfo? in
+            try? await client.get(SwitchInfo.self, route: routes[node], node: fabric[node].guid)
         }
-        let changes = changed.filter { $0 }.count
+        let changes = infos.filter { $0?.portStateChange ?? true }.count
         var answers: [RemoteSM] = []
         for contact in contacts.values {
             if let info = try? await client.get(SMInfo.self, route: contact.route) {
@@ -36,12 +38,37 @@ extension DaemonLoop {
         finished(.light, started: started, sets: 0, healthy: changes == 0)
         considerOthers(answers)
         guard machine.state == .master else { return }
-        if changes > 0 {
-            logger.notice("light sweep: \(changes) switch(es) report a port state change; heavy pass")
-            await heavySweep(takeover: false)
-        } else {
+        guard changes > 0 else {
             scheduleLightSweep(healthy: true)
+            return
         }
+        if await linkTrapArrives(within: Self.trapGrace) {
+            logger.notice("light sweep: \(changes) switch(es) report a port state change, and a link trap came: its re-route goes first")
+            scheduleLightSweep(healthy: false)
+            return
+        }
+        // Cleared now, before the heavy pass reads the ports: a change after that read sets it again.
+        let changed = zip(fabric.switches, infos).compactMap { node, info in info.flatMap { $0.portStateChange ? (node, $0) : nil } }
+        _ = await mapConcurrently(changed, limit: client.runnerCount, executors: client.runnerExecutors) { node, info in
+            try? await client.set(info, route: routes[node], node: fabric[node].guid)
+        }
+        logger.notice("light sweep: \(changes) switch(es) report a port state change; heavy pass")
+        await heavySweep(takeover: false)
+    }
+
+    /// How long a light sweep that found a change waits for a link trap on its way (the inbound task may
+    /// not have taken it yet) before it makes a heavy pass.
+    static let trapGrace: Duration = .milliseconds(50)
+
+    /// Whether a link trap waits for its re-route, in the batch or on its way to it, or arrives within `grace`.
+    /// (The batch does not change while the loop is here: only the inbound task's count can.)
+    func linkTrapArrives(within grace: Duration) async -> Bool {
+        let deadline = ContinuousClock.now + grace
+        while !linkTrapWaits() {
+            guard ContinuousClock.now < deadline else { return false }
+            try? await Task.sleep(for: .milliseconds(2))
+        }
+        return true
     }
 
     /// Acts on the traps of a batch: link changes re-route; a port whose IsSM changed is asked for its SMInfo.
