@@ -17,7 +17,12 @@ public struct ConfigurationReload: Sendable, Equatable {
 
 extension ConfigurationKeys {
     /// The keys a running SM applies on SIGHUP; every other key it uses needs a restart.
-    public static let appliedAtRunTime: Set<String> = Set(all.filter(\.appliesAtRunTime).map(\.name))
+    public static let appliedAtRunTime: Set<String> = Set(names(appliedAtRunTime: true))
+
+    /// The names of the keys a SIGHUP applies (true) or that wait for a restart (false), in the order of `all`.
+    public static func names(appliedAtRunTime: Bool) -> [String] {
+        all.filter { $0.appliesAtRunTime == appliedAtRunTime }.map(\.name)
+    }
 }
 
 extension SMConfiguration {

@@ -19,7 +19,7 @@ public struct ForwardingTableReader: Sendable {
             guard top > 0 else { continue }
             for block in 0...(top / LinearForwardingTableBlock.entriesPerBlock) { jobs.append(Job(node: node, block: block)) }
         }
-        jobs.sort { ($0.block, $0.node) < ($1.block, $1.node) }
+        jobs = interleavedByNode(jobs, node: \.node)
         let client = self.client
         let results = await mapConcurrently(jobs, limit: client.runnerCount, executors: client.runnerExecutors) { job -> Result<[UInt8], SMPError> in
             do throws(SMPError) {

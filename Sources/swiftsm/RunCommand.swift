@@ -33,7 +33,7 @@ struct Run: AsyncParsableCommand {
     /// The configuration keys a SIGHUP applies, or those that wait for a restart: from the key table, so the
     /// help cannot drift from what a reload does.
     private static func keys(appliedAtRunTime: Bool) -> String {
-        ConfigurationKeys.all.filter { $0.appliesAtRunTime == appliedAtRunTime }.map(\.name).joined(separator: ", ")
+        ConfigurationKeys.names(appliedAtRunTime: appliedAtRunTime).joined(separator: ", ")
     }
 
     @OptionGroup var fabric: FabricAccessOptions
